@@ -1,0 +1,286 @@
+"""An analog crossbar core: program a real matrix onto RRAM tiles and multiply with it.
+
+Pipeline (``ARCHITECTURE.md``): mapping -> devices -> circuit -> decode.
+
+1. Tiling: A (m x n, signed, any shape) is split into tiles of ``tile_rows`` inputs x
+   ``tile_cols`` outputs (:mod:`meliso.mapping.tiling`); each tile is normalised by its own
+   max |A| (or a fixed ``weight_range``).
+2. Mapping: normalised weights -> target fractions of the memory window on physical columns,
+   ``differential`` pairs or one device per weight plus a ``reference`` column
+   (:mod:`meliso.mapping.weights`).
+3. Devices: every cell is programmed from the device's initial state, open loop or with
+   write-and-verify (:mod:`meliso.devices.programming`).
+4. Circuit: word lines driven at V_read x (analog) or bit-serial planes; each cell conducts
+   through its access transistor, g_eff = 1 / (R_cell (1 + read noise) + R_access); column
+   currents are ideal Kirchhoff sums (:mod:`meliso.circuit`).
+5. Decode: column currents -> weights by the nominal full-scale step
+   Delta_I = V_read (g_eff(G_max) - g_eff(G_min)); tiles' partial sums are added digitally and
+   scaled back by the tile and input scales. Optionally MELISO's per-row two-point calibration
+   (:mod:`meliso.core.decode`).
+
+Error bound of the ``ideal`` device (linear, no variation, no access resistance) with
+N = 2^bits levels: each weight is rounded to the nearest of N + 1 levels of its tile scale
+a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential; a_t / N for ``reference``, whose
+fraction (w + 1)/2 halves the resolution). With b-bit inputs of full scale s_x the inputs are
+rounded to |x_hat - x| <= s_x / (2 (2^b - 1)). Hence, per output i,
+
+    |y_i - (A x)_i| <= sum_t [ a_t / (2N) sum_{k in t} |x_hat_k| + s_x / (2 (2^b - 1)) sum_{k in t} |A_ik| ]
+
+(the second term vanishes for analog inputs). :func:`quantisation_bound` evaluates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import ParameterError, validate_model
+from ..circuit import ideal_currents, series_conductance
+from ..devices import (
+    AnalogDevice,
+    ProgramResult,
+    get_device,
+    program_open_loop,
+    program_write_verify,
+)
+from ..devices.analog import read_resistance_ohm
+from ..mapping import (
+    bit_planes,
+    input_scale,
+    physical_columns,
+    quantize_inputs,
+    target_fractions,
+    tile_grid,
+    tile_inputs,
+    tile_matrix,
+    tile_scale,
+    untile_outputs,
+    weight_units,
+)
+from .config import CoreConfig
+from .decode import TwoPointCalibration
+
+FloatArray = NDArray[np.float64]
+
+
+def _as_matrix_stack(a: ArrayLike) -> tuple[FloatArray, bool]:
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim not in (2, 3):
+        raise ParameterError(
+            f"A must be a matrix (m, n) or a stack of matrices (S, m, n); got shape {arr.shape}"
+        )
+    if min(arr.shape) == 0:
+        raise ParameterError(f"A must not be empty; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError("A contains NaN or infinite entries")
+    return (arr if arr.ndim == 3 else arr[None]), arr.ndim == 3
+
+
+class AnalogCore:
+    """A matrix A programmed onto analog RRAM crossbar tiles; ``matvec(x)`` returns y ~ A x.
+
+    Parameters
+    ----------
+    a:
+        The matrix (m, n), any real values, or a stack (S, m, n) of independent matrices
+        (programmed together; used by Monte-Carlo populations).
+    device:
+        An :class:`~meliso.devices.AnalogDevice` or a preset name (``"ideal"``, ``"Ag:a-Si"``...).
+    rng:
+        ``numpy.random.Generator`` or seed for programming and read noise.
+    **settings:
+        Fields of :class:`~meliso.core.config.CoreConfig` (``mapping``, ``tile_rows``,
+        ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``, ``calibration``,
+        ``programming``, ``verify_*``).
+    """
+
+    def __init__(
+        self,
+        a: ArrayLike,
+        device: str | AnalogDevice = "ideal",
+        *,
+        rng: np.random.Generator | int | None = None,
+        **settings: Any,
+    ) -> None:
+        dev = get_device(device) if isinstance(device, str) else device
+        if not isinstance(dev, AnalogDevice):
+            raise ParameterError(
+                f"device '{dev.name}' is binary; AnalogCore needs an analog device "
+                "(binary LRS/HRS devices belong to the binary core)"
+            )
+        self.device: AnalogDevice = dev
+        self.config: CoreConfig = validate_model(CoreConfig, settings)
+        self.rng = np.random.default_rng(rng)
+        stack, self.stacked = _as_matrix_stack(a)
+        cfg = self.config
+        if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
+            raise ParameterError(
+                f"A reaches |A| = {np.abs(stack).max():g} but weight_range = "
+                f"{cfg.weight_range:g}: allowed |A| <= weight_range; raise it or use None"
+            )
+        self.a = stack
+        self.n_stack, self.m, self.n = stack.shape
+        self.grid = tile_grid(self.m, self.n, cfg.tile_rows, cfg.tile_cols)
+
+        w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
+        self.tile_scale = tile_scale(w, cfg.weight_range)
+        targets = target_fractions(w / self.tile_scale[..., None, None], cfg.mapping)
+        self.program_result: ProgramResult = self._program(targets)
+        self.g_s: FloatArray = self.program_result.g_s
+
+        dev_r = dev.r_access_ohm
+        self.step_a = dev.v_read_v * (
+            float(series_conductance(dev.g_max_s, dev_r))
+            - float(series_conductance(dev.g_min_s, dev_r))
+        )
+        self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
+        self.calibration: TwoPointCalibration | None = None
+        if cfg.calibration == "two-point":
+            self.calibration = self._calibrate()
+
+    # -- programming ---------------------------------------------------------------------------
+    def _program(self, targets: FloatArray) -> ProgramResult:
+        cfg = self.config
+        if cfg.programming == "write-verify":
+            return program_write_verify(
+                self.device,
+                targets,
+                self.rng,
+                tolerance_frac=cfg.verify_tolerance_frac,
+                max_iterations=cfg.verify_max_iterations,
+                max_pulses=cfg.verify_max_pulses,
+            )
+        return program_open_loop(self.device, targets, self.rng)
+
+    @property
+    def physical_shape(self) -> tuple[int, int]:
+        """(rows, columns) of one physical crossbar tile."""
+        return self.config.tile_rows, physical_columns(self.config.mapping, self.config.tile_cols)
+
+    def programming_summary(self) -> dict[str, float]:
+        """Pulses and verify statistics of the programming run."""
+        res = self.program_result
+        out = {
+            "cells": float(res.pulses.size),
+            "pulses_total": float(res.pulses.sum()),
+            "pulses_mean": float(res.pulses.mean()),
+            "iterations_mean": float(res.iterations.mean()),
+        }
+        if res.converged is not None:
+            out["converged_fraction"] = float(res.converged.mean())
+        return out
+
+    # -- reading -------------------------------------------------------------------------------
+    def _currents(self, v_in_v: FloatArray) -> FloatArray:
+        """Column currents (S, Tr, Tc, B, Cp) for word-line voltages (S, Tr, B, R)."""
+        v = v_in_v[:, :, None]
+        if self._g_read is not None:
+            return ideal_currents(self._g_read, v)
+        out = np.empty((*self.g_s.shape[:3], v.shape[-2], self.g_s.shape[-1]))
+        for b in range(v.shape[-2]):  # fresh read noise for every vector
+            r = read_resistance_ohm(self.g_s, self.device, self.rng)
+            g = 1.0 / (r + self.device.r_access_ohm)
+            out[..., b : b + 1, :] = ideal_currents(g, v[..., b : b + 1, :])
+        return out
+
+    def _hardware(self, x: FloatArray) -> FloatArray:
+        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n)."""
+        cfg = self.config
+        scale_x = input_scale(x, cfg.input_range)
+        xs = tile_inputs(x / scale_x[..., None], cfg.tile_rows, self.grid[0])
+        xs = xs.transpose(0, 2, 1, 3)  # (S, Tr, B, R)
+        planes = [(1.0, xs)] if cfg.input_bits is None else bit_planes(xs, cfg.input_bits)
+        current = None
+        for weight, plane in planes:
+            i = self._currents(self.device.v_read_v * plane)
+            current = weight * i if current is None else current + weight * i
+        if current is None:  # every input is zero
+            return np.zeros((*x.shape[:-1], self.m))
+        w = weight_units(current, cfg.mapping, self.step_a)  # (S, Tr, Tc, B, C)
+        y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
+        y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
+        return y * scale_x[..., None]
+
+    def _calibrate(self) -> TwoPointCalibration:
+        cfg = self.config
+        ones = np.ones((self.n_stack, 1, self.n))
+        d = self._hardware(cfg.calibration_t_max * ones)[:, 0]
+        m = self._hardware(cfg.calibration_t_min * ones)[:, 0]
+        rowsum = self.a.sum(axis=-1)
+        return TwoPointCalibration(
+            d=d, m=m, r_d=cfg.calibration_t_max * rowsum, r_m=cfg.calibration_t_min * rowsum
+        )
+
+    def matvec(self, x: ArrayLike) -> FloatArray:
+        """y ~ A x through the simulated hardware.
+
+        Unstacked core: x (n,) -> (m,), x (B, n) -> (B, m).
+        Stacked core (S matrices): x (S, n) -> (S, m), x (S, B, n) -> (S, B, m).
+        """
+        arr = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError("x contains NaN or infinite entries")
+        if arr.shape[-1:] != (self.n,):
+            raise ParameterError(f"x must have {self.n} entries on its last axis; got {arr.shape}")
+        if self.stacked:
+            if arr.ndim not in (2, 3) or arr.shape[0] != self.n_stack:
+                raise ParameterError(
+                    f"stacked core of {self.n_stack} matrices needs x of shape "
+                    f"({self.n_stack}, {self.n}) or ({self.n_stack}, B, {self.n}); got {arr.shape}"
+                )
+            x3 = arr if arr.ndim == 3 else arr[:, None]
+        else:
+            if arr.ndim not in (1, 2):
+                raise ParameterError(f"x must be (n,) or (B, n); got shape {arr.shape}")
+            x3 = arr.reshape(1, -1, self.n)
+        y = self._hardware(x3)
+        if self.calibration is not None:
+            y = self.calibration.apply(y)
+        if self.stacked:
+            return y if arr.ndim == 3 else y[:, 0]
+        return y[0] if arr.ndim == 2 else y[0, 0]
+
+    def __matmul__(self, x: ArrayLike) -> FloatArray:
+        return self.matvec(x)
+
+
+def quantisation_bound(
+    a: ArrayLike,
+    x: ArrayLike,
+    *,
+    levels: int,
+    tile_rows: int = 32,
+    tile_cols: int = 32,
+    input_bits: int | None = None,
+    input_range: float | None = None,
+    mapping: str = "differential",
+) -> FloatArray:
+    """Worst-case |y - A x| per output of an ideal device (see the module docstring).
+
+    ``a`` (m, n), ``x`` (B, n) -> bound (B, m). Tile scales are max |A| over each tile (the
+    default ``weight_range=None``); ``levels`` is N of the LTP branch.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    m, n = a.shape
+    s_x = input_scale(x, input_range)  # (B,)
+    per_weight = (1.0 if mapping == "differential" else 2.0) / (2 * levels)
+    if input_bits is None:
+        x_hat, dx = x, 0.0
+    else:
+        full = (1 << input_bits) - 1
+        x_hat = quantize_inputs(x / s_x[:, None], input_bits) / full * s_x[:, None]
+        dx = 1.0 / (2 * full)
+    bound = np.zeros((x.shape[0], m))
+    for r0 in range(0, n, tile_rows):
+        ins = slice(r0, min(r0 + tile_rows, n))
+        x_sum = np.abs(x_hat[:, ins]).sum(axis=1)  # (B,)
+        for c0 in range(0, m, tile_cols):
+            outs = slice(c0, min(c0 + tile_cols, m))
+            block = a[outs, ins]
+            a_t = np.abs(block).max()
+            bound[:, outs] += a_t * per_weight * x_sum[:, None]
+            bound[:, outs] += dx * s_x[:, None] * np.abs(block).sum(axis=1)[None, :]
+    return bound

@@ -1,0 +1,38 @@
+"""Device physics: multilevel analog RRAM (NeuroSim-compatible), binary LRS/HRS, presets."""
+
+from .analog import AnalogDevice, Branch, apply_pulses, branch_conductance, branch_position
+from .binary import BinaryDevice, program_binary
+from .nonlinearity import neurosim_table, shape_from_label
+from .presets import TABLE_I, TABLE_III, Device, all_presets, get_device, preset_names
+from .programming import (
+    ProgramResult,
+    cell_branches,
+    program_open_loop,
+    program_write_verify,
+    pulse_count,
+    round_half_away,
+)
+
+__all__ = [
+    "TABLE_I",
+    "TABLE_III",
+    "AnalogDevice",
+    "BinaryDevice",
+    "Branch",
+    "Device",
+    "ProgramResult",
+    "all_presets",
+    "apply_pulses",
+    "branch_conductance",
+    "branch_position",
+    "cell_branches",
+    "get_device",
+    "neurosim_table",
+    "preset_names",
+    "program_binary",
+    "program_open_loop",
+    "program_write_verify",
+    "pulse_count",
+    "round_half_away",
+    "shape_from_label",
+]

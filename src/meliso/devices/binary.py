@@ -1,0 +1,80 @@
+"""Binary LRS/HRS device for 1T1R binary crossbars (seed 003 §II-B, Table III).
+
+A cell stores one bit: low-resistance state (LRS, logic 1) or high-resistance state (HRS,
+logic 0). The unitary current step of a differential pair is Delta_I = I_LRS - I_HRS
+(seed 003 eq. 3). Optional log-normal programming spread and per-read noise make the states
+imperfect; both default to zero (Table III lists nominal values only).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FloatArray = NDArray[np.float64]
+
+
+class BinaryDevice(BaseModel):
+    """Parameters of a binary (two-state) resistive device. Frozen; validated on creation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["binary"] = "binary"
+    name: str = Field("custom", description="preset name")
+    technology: str = Field("", description="device technology (ReRAM, PCM, ...)")
+    citation: str = Field("", description="source of the parameters")
+    r_lrs_ohm: float = Field(gt=0, le=1e12, description="low-resistance state, ohm")
+    r_hrs_ohm: float = Field(gt=0, le=1e13, description="high-resistance state, ohm")
+    sigma_program: float = Field(
+        0.0, ge=0, le=2, description="log-normal sigma of the programmed resistance"
+    )
+    sigma_read: float = Field(
+        0.0, ge=0, lt=1, description="read noise, relative sigma of the cell resistance per read"
+    )
+    r_access_ohm: float = Field(
+        0.0, ge=0, le=1e9, description="access-transistor resistance in series, ohm"
+    )
+    v_read_v: float = Field(0.2, gt=0, le=10, description="read voltage, V")
+
+    @model_validator(mode="after")
+    def _hrs_above_lrs(self) -> BinaryDevice:
+        if self.r_hrs_ohm <= self.r_lrs_ohm:
+            raise ValueError(
+                f"r_hrs_ohm ({self.r_hrs_ohm:g}) must exceed r_lrs_ohm ({self.r_lrs_ohm:g})"
+            )
+        return self
+
+    @property
+    def g_lrs_s(self) -> float:
+        """LRS conductance, siemens."""
+        return 1.0 / self.r_lrs_ohm
+
+    @property
+    def g_hrs_s(self) -> float:
+        """HRS conductance, siemens."""
+        return 1.0 / self.r_hrs_ohm
+
+    @property
+    def on_off_ratio(self) -> float:
+        """R_HRS / R_LRS."""
+        return self.r_hrs_ohm / self.r_lrs_ohm
+
+
+def program_binary(
+    device: BinaryDevice, states: ArrayLike, rng: np.random.Generator | None = None
+) -> FloatArray:
+    """Conductances (siemens) of cells set to LRS where ``states`` is true, HRS elsewhere.
+
+    With ``sigma_program > 0`` each cell's resistance is the nominal one times
+    exp(Normal(0, sigma_program)).
+    """
+    s = np.asarray(states, dtype=bool)
+    r = np.where(s, device.r_lrs_ohm, device.r_hrs_ohm)
+    if device.sigma_program > 0:
+        if rng is None:
+            raise ValueError("a random generator is needed when sigma_program > 0")
+        r = r * np.exp(device.sigma_program * rng.standard_normal(r.shape))
+    return 1.0 / r

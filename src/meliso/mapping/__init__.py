@@ -1,0 +1,21 @@
+"""Matrix -> target conductances (tiling, differential/reference pairs); inputs -> voltages."""
+
+from .inputs import bit_planes, input_scale, quantize_inputs
+from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
+from .weights import MAPPINGS, Mapping, physical_columns, target_fractions, weight_units
+
+__all__ = [
+    "MAPPINGS",
+    "Mapping",
+    "bit_planes",
+    "input_scale",
+    "physical_columns",
+    "quantize_inputs",
+    "target_fractions",
+    "tile_grid",
+    "tile_inputs",
+    "tile_matrix",
+    "tile_scale",
+    "untile_outputs",
+    "weight_units",
+]
