@@ -20,8 +20,8 @@ Pipeline (``ARCHITECTURE.md``): mapping -> devices -> circuit -> decode.
 
 Error bound of the ``ideal`` device (linear, no variation, no access resistance) with
 N = 2^bits levels: each weight is rounded to the nearest of N + 1 levels of its tile scale
-a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential; a_t / N for ``reference``, whose
-fraction (w + 1)/2 halves the resolution). With b-bit inputs of full scale s_x the inputs are
+a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential) or a_t / (2 N h) for
+``reference``, where a weight spans only the half range h = min(f_ref, 1 - f_ref) ~ 1/2. With b-bit inputs of full scale s_x the inputs are
 rounded to |x_hat - x| <= s_x / (2 (2^b - 1)). Hence, per output i,
 
     |y_i - (A x)_i| <= sum_t [ a_t / (2N) sum_{k in t} |x_hat_k| + s_x / (2 (2^b - 1)) sum_{k in t} |A_ik| ]
@@ -48,9 +48,11 @@ from ..devices import (
 from ..devices.analog import read_resistance_ohm
 from ..mapping import (
     bit_planes,
+    half_range,
     input_scale,
     physical_columns,
     quantize_inputs,
+    reference_level,
     target_fractions,
     tile_grid,
     tile_inputs,
@@ -126,7 +128,10 @@ class AnalogCore:
 
         w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
         self.tile_scale = tile_scale(w, cfg.weight_range)
-        targets = target_fractions(w / self.tile_scale[..., None, None], cfg.mapping)
+        self.ref_frac = reference_level(dev.g_init_frac, dev.levels_ltp, dev.levels_ltd)
+        targets = target_fractions(
+            w / self.tile_scale[..., None, None], cfg.mapping, self.ref_frac
+        )
         self.program_result: ProgramResult = self._program(targets)
         self.g_s: FloatArray = self.program_result.g_s
 
@@ -198,7 +203,7 @@ class AnalogCore:
             current = weight * i if current is None else current + weight * i
         if current is None:  # every input is zero
             return np.zeros((*x.shape[:-1], self.m))
-        w = weight_units(current, cfg.mapping, self.step_a)  # (S, Tr, Tc, B, C)
+        w = weight_units(current, cfg.mapping, self.step_a, self.ref_frac)  # (S,Tr,Tc,B,C)
         y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
         y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
         return y * scale_x[..., None]
@@ -260,13 +265,14 @@ def quantisation_bound(
     """Worst-case |y - A x| per output of an ideal device (see the module docstring).
 
     ``a`` (m, n), ``x`` (B, n) -> bound (B, m). Tile scales are max |A| over each tile (the
-    default ``weight_range=None``); ``levels`` is N of the LTP branch.
+    default ``weight_range=None``); ``levels`` is N of both branches, programmed from G_min.
     """
     a = np.asarray(a, dtype=np.float64)
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     m, n = a.shape
     s_x = input_scale(x, input_range)  # (B,)
-    per_weight = (1.0 if mapping == "differential" else 2.0) / (2 * levels)
+    ref = reference_level(0.0, levels, levels)
+    per_weight = 1.0 / (2 * levels * half_range(mapping, ref))  # type: ignore[arg-type]
     if input_bits is None:
         x_hat, dx = x, 0.0
     else:

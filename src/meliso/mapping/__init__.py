@@ -2,15 +2,25 @@
 
 from .inputs import bit_planes, input_scale, quantize_inputs
 from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
-from .weights import MAPPINGS, Mapping, physical_columns, target_fractions, weight_units
+from .weights import (
+    MAPPINGS,
+    Mapping,
+    half_range,
+    physical_columns,
+    reference_level,
+    target_fractions,
+    weight_units,
+)
 
 __all__ = [
     "MAPPINGS",
     "Mapping",
     "bit_planes",
+    "half_range",
     "input_scale",
     "physical_columns",
     "quantize_inputs",
+    "reference_level",
     "target_fractions",
     "tile_grid",
     "tile_inputs",

@@ -1,0 +1,199 @@
+"""``meliso`` command line: thin wrappers that parse, call the library and print."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._validation import ParameterError
+from .analysis import summarize, tail_share
+from .devices import AnalogDevice, all_presets, get_device
+
+app = typer.Typer(
+    help="meliso: analog vector-matrix multiplication on simulated RRAM crossbars.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console(width=None if sys.stdout.isatty() else 120)
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+POPULATION_KEYS = (
+    "n", "mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5",
+    "rms_exact", "n_nonfinite",
+)
+
+
+def _fail(message: str) -> None:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def _parse_value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in {"none", "null"}:
+        return None
+    if low in {"true", "false"}:
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            _fail(f"--set expects FIELD=VALUE (e.g. --set sigma_c2c=0.02); got '{item}'")
+        out[field.strip()] = _parse_value(value)
+    return out
+
+
+def _parse_shape(text: str, option: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        rows, cols = (int(p) for p in parts)
+    except ValueError:
+        _fail(f"{option} expects ROWSxCOLS with positive integers (e.g. 32x32); got '{text}'")
+        raise  # unreachable
+    if rows < 1 or cols < 1:
+        _fail(f"{option} expects positive sizes: allowed ROWS >= 1 and COLS >= 1; got '{text}'")
+    return rows, cols
+
+
+@app.command()
+def devices(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object keyed by preset")] = False,
+) -> None:
+    """List the device presets and their parameters."""
+    presets = all_presets()
+    if as_json:
+        payload = {name: dev.model_dump() for name, dev in presets.items()}
+        typer.echo(json.dumps(_json_safe(payload), indent=2))
+        return
+    analog = Table(title="Analog devices (multilevel, NeuroSim-compatible)")
+    for col in ("name", "R_on (Ω)", "on/off", "levels LTP/LTD", "NL LTP/LTD", "C-to-C",
+                "R_access (Ω)", "V_read (V)"):
+        analog.add_column(col)
+    binary = Table(title="Binary devices (LRS/HRS)")
+    for col in ("name", "technology", "R_LRS (Ω)", "R_HRS (Ω)", "V_read (V)"):
+        binary.add_column(col)
+    for name, dev in presets.items():
+        if isinstance(dev, AnalogDevice):
+            analog.add_row(
+                name, f"{dev.r_on_ohm:.3g}", f"{dev.on_off_ratio:g}",
+                f"{dev.levels_ltp}/{dev.levels_ltd}", f"{dev.nl_ltp:g}/{dev.nl_ltd:g}",
+                f"{100 * dev.sigma_c2c:g} %", f"{dev.r_access_ohm:.3g}", f"{dev.v_read_v:g}",
+            )
+        else:
+            binary.add_row(name, dev.technology, f"{dev.r_lrs_ohm:.3g}", f"{dev.r_hrs_ohm:.3g}",
+                           f"{dev.v_read_v:g}")
+    _out.print(analog)
+    _out.print(binary)
+    _out.print("Citations: meliso devices --json")
+
+
+@app.command()
+def vmm(
+    device: Annotated[str, typer.Option(help="device preset (see `meliso devices`)")] = "Ag:a-Si",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a device field, FIELD=VALUE (repeatable)"),
+    ] = None,
+    size: Annotated[str, typer.Option(help="matrix size ROWSxCOLS")] = "32x32",
+    tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS (inputs x outputs)")] = "32x32",
+    trials: Annotated[int, typer.Option(help="number of random (A, x) pairs")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    mapping: Annotated[str, typer.Option(help="differential | reference")] = "differential",
+    calibration: Annotated[str, typer.Option(help="none | two-point")] = "none",
+    programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
+    input_bits: Annotated[
+        int | None, typer.Option(help="bit-serial input bits (default: analog inputs)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Monte-Carlo VMM error population: A ~ U[-1, 1], x ~ U[0, 1], e = y - A x."""
+    from .workloads import vmm_population
+
+    rows, cols = _parse_shape(size, "--size")
+    tile_rows, tile_cols = _parse_shape(tile, "--tile")
+    try:
+        dev = get_device(device, **_parse_sets(set_ or []))
+        if not isinstance(dev, AnalogDevice):
+            _fail(f"device '{dev.name}' is binary; `meliso vmm` needs an analog device")
+        if trials < 1:
+            _fail(f"--trials = {trials} is out of range: allowed trials >= 1")
+        t0 = time.perf_counter()
+        pop = vmm_population(
+            dev, trials=trials, rows=rows, cols=cols, seed=seed, mapping=mapping,
+            calibration=calibration, programming=programming, input_bits=input_bits,
+            tile_rows=tile_rows, tile_cols=tile_cols,
+        )
+        elapsed = time.perf_counter() - t0
+    except ParameterError as exc:
+        _fail(str(exc))
+        return
+    stats = summarize(pop.errors, pop.exact)
+    result: dict[str, Any] = {k: stats[k] for k in POPULATION_KEYS}
+    for k in ("n", "n_nonfinite"):
+        result[k] = int(result[k])
+    extra: dict[str, Any] = {
+        "device": dev.name, "trials": trials, "size": [rows, cols], "mapping": mapping,
+        "calibration": calibration, "programming": programming, "input_bits": input_bits,
+        "mad": stats["mad"], "max_abs": stats["max_abs"], "seconds": elapsed,
+    }
+    cal = pop.core.calibration
+    if cal is not None:
+        span = abs(cal.span).reshape(-1)
+        extra["sq_error_share_smallest_span_1pct"] = tail_share(pop.errors.reshape(-1, 1), span)
+    extra.update(pop.core.programming_summary())
+    if as_json:
+        typer.echo(json.dumps(_json_safe({**result, **extra})))
+        return
+    table = Table(title=f"VMM error population: {dev.name}, {trials} × {rows}×{cols}, "
+                        f"{mapping}, calibration {calibration}")
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+    if "sq_error_share_smallest_span_1pct" in extra:
+        table.add_row("Σe² share, 1 % smallest |d−m| rows",
+                      f"{extra['sq_error_share_smallest_span_1pct']:.3f}")
+    table.add_row("pulses per cell (mean)", f"{extra['pulses_mean']:.4g}")
+    _out.print(table)
+    _out.print(f"{elapsed:.3f} s")
+    if result["n_nonfinite"]:
+        _out.print(f"[yellow]{result['n_nonfinite']} non-finite errors (inf/NaN) were excluded "
+                   "from the moments and percentiles[/]")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except ParameterError as exc:  # pragma: no cover - commands catch their own
+        _err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
