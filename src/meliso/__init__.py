@@ -5,3 +5,7 @@ Layers (one-way): mapping -> devices -> circuit -> periphery -> decode, composed
 """
 
 __version__ = "0.1.0"
+
+from ._validation import ParameterError
+
+__all__ = ["ParameterError", "__version__"]

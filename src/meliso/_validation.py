@@ -50,6 +50,8 @@ def _describe(model: type[BaseModel], err: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         known = ", ".join(sorted(model.model_fields))
         return f"unknown field '{loc}'; valid fields are: {known}"
+    if not err.get("loc"):  # a whole-model check: its message says everything
+        return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     info = model.model_fields.get(field)
     doc = f" ({info.description})" if info is not None and info.description else ""
     rng = allowed_range(model, field)

@@ -82,7 +82,9 @@ def _parse_shape(text: str, option: str) -> tuple[int, int]:
 
 @app.command()
 def devices(
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object keyed by preset")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a JSON object keyed by preset")
+    ] = False,
 ) -> None:
     """List the device presets and their parameters."""
     presets = all_presets()
@@ -140,6 +142,7 @@ def vmm(
         dev = get_device(device, **_parse_sets(set_ or []))
         if not isinstance(dev, AnalogDevice):
             _fail(f"device '{dev.name}' is binary; `meliso vmm` needs an analog device")
+            return
         if trials < 1:
             _fail(f"--trials = {trials} is out of range: allowed trials >= 1")
         t0 = time.perf_counter()

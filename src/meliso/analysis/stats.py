@@ -67,6 +67,6 @@ def tail_share(errors: ArrayLike, weights: ArrayLike, fraction: float = 0.01) ->
     total = sq.sum()
     if total == 0:
         return 0.0
-    k = max(1, int(round(fraction * w.size)))
+    k = max(1, round(fraction * w.size))
     idx = np.argsort(w, kind="stable")[:k]
     return float(sq[idx].sum() / total)

@@ -21,10 +21,12 @@ Pipeline (``ARCHITECTURE.md``): mapping -> devices -> circuit -> decode.
 Error bound of the ``ideal`` device (linear, no variation, no access resistance) with
 N = 2^bits levels: each weight is rounded to the nearest of N + 1 levels of its tile scale
 a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential) or a_t / (2 N h) for
-``reference``, where a weight spans only the half range h = min(f_ref, 1 - f_ref) ~ 1/2. With b-bit inputs of full scale s_x the inputs are
-rounded to |x_hat - x| <= s_x / (2 (2^b - 1)). Hence, per output i,
+``reference``, where a weight spans only the half range h = min(f_ref, 1 - f_ref) ~ 1/2 (below:
+the differential case; replace 2N by 2Nh for ``reference``). With b-bit inputs of full scale s_x
+the inputs are rounded to |x_hat - x| <= s_x / (2 (2^b - 1)). Hence, per output i,
 
-    |y_i - (A x)_i| <= sum_t [ a_t / (2N) sum_{k in t} |x_hat_k| + s_x / (2 (2^b - 1)) sum_{k in t} |A_ik| ]
+    |y_i - (A x)_i| <= sum_t [ a_t / (2N) sum_{k in t} |x_hat_k|
+                               + s_x / (2 (2^b - 1)) sum_{k in t} |A_ik| ]
 
 (the second term vanishes for analog inputs). :func:`quantisation_bound` evaluates it.
 """

@@ -140,7 +140,7 @@ def branch_position(g_s: FloatArray, branch: Branch, g_min_s: float, g_max_s: fl
     big_a, b, linear = _curve_constants(branch, g_min_s, g_max_s)
     if linear:
         return branch.levels * (g - g_min_s) / (g_max_s - g_min_s)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # saturated curves: log(0) -> inf
         curved = -big_a * np.log(1.0 - (g - g_min_s) / b)
     if np.ndim(big_a) == 0:
         return curved

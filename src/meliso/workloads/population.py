@@ -46,7 +46,7 @@ def vmm_population(
     rng: np.random.Generator | None = None,
     **settings: Any,
 ) -> Population:
-    """Run the seed-000 population on ``device`` (rows x cols matrices; ``settings`` go to the core).
+    """Run the seed-000 population on ``device``: rows x cols matrices, ``settings`` to the core.
 
     Defaults follow the protocol's known ranges: ``weight_range=1`` (A in [-1, 1]) and
     ``input_range=1`` (x in [0, 1]); both can be overridden. ``rng`` (if given) is used instead

@@ -1,0 +1,86 @@
+"""The command line: `meliso devices` and `meliso vmm`."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from meliso.cli import app
+from meliso.devices import TABLE_I
+
+runner = CliRunner()
+VMM_KEYS = {"n", "mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5",
+            "rms_exact", "n_nonfinite"}
+
+
+def _run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_devices_json_lists_the_ten_presets_with_fields():
+    res = _run("devices", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert len(data) == 10
+    assert data["EpiRAM"]["on_off_ratio"] == 50.2 and data["EpiRAM"]["levels_ltp"] == 64
+    assert data["IFG"]["r_hrs_ohm"] == 2e7 and data["IFG"]["kind"] == "binary"
+    assert all(v["citation"] for v in data.values())
+
+
+def test_devices_table():
+    res = _run("devices")
+    assert res.exit_code == 0 and "AlOx/HfO2" in res.output and "Perovskite" in res.output
+
+
+@pytest.mark.parametrize("device", [*TABLE_I, "ideal"])
+def test_vmm_json_for_every_analog_preset(device):
+    res = _run("vmm", "--device", device, "--trials", "40", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert VMM_KEYS <= set(data)
+    assert data["n"] == 40 * 32 and data["n_nonfinite"] == 0
+    assert data["device"] == device and data["variance"] > 0
+
+
+def test_vmm_options_and_overrides():
+    res = _run("vmm", "--device", "Ag:a-Si", "--set", "sigma_c2c=0", "--set", "nl_ltp=0",
+               "--set", "nl_ltd=0", "--size", "16x48", "--tile", "8x8", "--trials", "30",
+               "--mapping", "reference", "--calibration", "two-point", "--input-bits", "8",
+               "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["n"] == 30 * 16 and data["size"] == [16, 48]
+    assert 0 <= data["sq_error_share_smallest_span_1pct"] <= 1
+
+
+def test_vmm_human_output_and_defaults():
+    res = _run("vmm", "--trials", "30")
+    assert res.exit_code == 0, res.output
+    assert "Ag:a-Si" in res.output and "variance" in res.output and "iqr" in res.output
+
+
+def test_same_seed_same_json():
+    a = json.loads(_run("vmm", "--trials", "20", "--seed", "5", "--json").output)
+    b = json.loads(_run("vmm", "--trials", "20", "--seed", "5", "--json").output)
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "sigma_c2c=7"], "sigma_c2c = 7 is out of range: allowed 0 <= sigma_c2c <= 1"),
+        (["--set", "colour=blue"], "unknown field 'colour'"),
+        (["--set", "oops"], "--set expects FIELD=VALUE"),
+        (["--device", "PCM"], "binary"),
+        (["--device", "unobtainium"], "unknown device preset"),
+        (["--mapping", "diagonal"], "mapping = 'diagonal'"),
+        (["--size", "32"], "--size expects ROWSxCOLS"),
+        (["--trials", "0"], "trials = 0 is out of range"),
+        (["--input-bits", "99"], "input_bits = 99 is out of range: allowed 1 <= input_bits <= 24"),
+    ],
+)
+def test_vmm_bad_input_is_a_clear_error(args, message):
+    res = _run("vmm", *args)
+    assert res.exit_code == 2
+    assert message in " ".join(res.output.split())
