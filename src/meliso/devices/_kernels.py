@@ -45,6 +45,13 @@ def _curve_constants(a: float, n: int, g_min: float, g_max: float) -> tuple[floa
 
 
 @njit(cache=True)
+def _position(g: float, big_a: float, b: float, n: int, g_min: float, span: float) -> float:
+    if math.isinf(big_a):
+        return n * (g - g_min) / span
+    return -big_a * math.log(1.0 - (g - g_min) / b)
+
+
+@njit(cache=True)
 def move_cells(
     g: np.ndarray,
     uniform: bool,
@@ -64,20 +71,22 @@ def move_cells(
     big_a_p, b_p = _curve_constants(a_ltp, n_ltp, g_min, g_max)
     big_a_d, b_d = _curve_constants(a_ltd, n_ltd, g_min, g_max)
     span = g_max - g_min
+    # a uniform start has one position per branch: compute it once
+    pos0_p = _position(g0, big_a_p, b_p, n_ltp, g_min, span)
+    pos0_d = _position(g0, big_a_d, b_d, n_ltd, g_min, span)
     j = 0
     for i in range(pulses.size):
         gi = g0 if uniform else g[i]
         k = pulses[i]
         if k != 0:
             if k > 0:
-                big_a, b, n = big_a_p, b_p, n_ltp
+                big_a, b, n, pos0 = big_a_p, b_p, n_ltp, pos0_p
             else:
-                big_a, b, n = big_a_d, b_d, n_ltd
+                big_a, b, n, pos0 = big_a_d, b_d, n_ltd, pos0_d
+            pos = pos0 if uniform else _position(gi, big_a, b, n, g_min, span)
             if math.isinf(big_a):
-                pos = n * (gi - g_min) / span
                 gi = g_min + span * ((pos + k) / n)
             else:
-                pos = -big_a * math.log(1.0 - (gi - g_min) / b)
                 gi = b * (1.0 - math.exp(-(pos + k) / big_a)) + g_min
             if sigma_s > 0.0:
                 gi += normals[j] * sigma_s * math.sqrt(abs(k))

@@ -137,8 +137,9 @@ def program_open_loop(
             neurosim_int_cast=neurosim_int_cast,
         )
     g = apply_pulses(g0, pulses, device, rng, ltp=ltp, ltd=ltd, kernel=kernel)
-    ones = np.ones(target.shape, dtype=np.int64)
-    return ProgramResult(g_s=g, pulses=np.abs(pulses), iterations=ones, converged=None)
+    ones = np.broadcast_to(np.int64(1), target.shape)  # read-only view: one write per cell
+    return ProgramResult(g_s=g, pulses=np.abs(pulses, out=pulses), iterations=ones,
+                         converged=None)
 
 
 def program_write_verify(
@@ -170,6 +171,7 @@ def program_write_verify(
     g = first.g_s
     used = first.pulses
     iterations = np.ones(target.shape, dtype=np.int64)
+    used = used.copy()
     g_min, g_range = device.g_min_s, device.g_range_s
 
     def error_frac() -> FloatArray:

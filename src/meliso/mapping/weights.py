@@ -48,7 +48,9 @@ def half_range(mapping: Mapping, ref_frac: float = 0.5) -> float:
 def target_fractions(w: FloatArray, mapping: Mapping, ref_frac: float = 0.5) -> FloatArray:
     """Target fractions (..., R, physical columns) for normalised weights w (..., R, C)."""
     if mapping == "differential":
-        pair = np.stack((np.maximum(w, 0.0), np.maximum(-w, 0.0)), axis=-1)
+        pair = np.empty((*w.shape, 2))
+        np.maximum(w, 0.0, out=pair[..., 0])
+        np.maximum(-w, 0.0, out=pair[..., 1])
         return pair.reshape(*w.shape[:-1], 2 * w.shape[-1])
     ref = np.full((*w.shape[:-1], 1), ref_frac)
     data = ref_frac + half_range(mapping, ref_frac) * w
