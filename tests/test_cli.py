@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meliso.cli import app
-from meliso.devices import TABLE_I
+from meliso.devices import TABLE_I, TABLE_III
 
 runner = CliRunner()
 VMM_KEYS = {"n", "mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5",
@@ -32,8 +32,8 @@ def test_devices_table():
     assert res.exit_code == 0 and "AlOx/HfO2" in res.output and "Perovskite" in res.output
 
 
-@pytest.mark.parametrize("device", [*TABLE_I, "ideal"])
-def test_vmm_json_for_every_analog_preset(device):
+@pytest.mark.parametrize("device", [*TABLE_I, "ideal", *TABLE_III])
+def test_vmm_json_for_every_preset(device):
     res = _run("vmm", "--device", device, "--trials", "40", "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
@@ -72,7 +72,10 @@ def test_same_seed_same_json():
         (["--set", "sigma_c2c=7"], "sigma_c2c = 7 is out of range: allowed 0 <= sigma_c2c <= 1"),
         (["--set", "colour=blue"], "unknown field 'colour'"),
         (["--set", "oops"], "--set expects FIELD=VALUE"),
-        (["--device", "PCM"], "binary"),
+        (["--device", "PCM", "--mapping", "reference"], "allowed mapping = 'differential'"),
+        (["--device", "IFG", "--bits-per-slice", "2"], "allowed bits_per_slice = 1"),
+        (["--device", "ideal", "--weight-slices", "9", "--bits-per-slice", "6"],
+         "slices x bits = 54 is out of range"),
         (["--device", "unobtainium"], "unknown device preset"),
         (["--mapping", "diagonal"], "mapping = 'diagonal'"),
         (["--size", "32"], "--size expects ROWSxCOLS"),

@@ -151,8 +151,10 @@ def test_bad_inputs_are_clear_errors():
         AnalogCore(a, "ideal", tile_rows=0)
     with pytest.raises(ParameterError, match="unknown field 'tiles'"):
         AnalogCore(a, "ideal", tiles=3)
-    with pytest.raises(ParameterError, match="binary"):
-        AnalogCore(a, "PCM")
+    with pytest.raises(ParameterError, match="allowed mapping = 'differential'"):
+        AnalogCore(a, "PCM", mapping="reference")
+    with pytest.raises(ParameterError, match="allowed programming = 'open-loop'"):
+        AnalogCore(a, "PCM", programming="write-verify")
     with pytest.raises(ParameterError, match="calibration_t_min must be below"):
         AnalogCore(a, "ideal", calibration="two-point", calibration_t_min=1.0)
 
@@ -190,3 +192,48 @@ def test_two_point_calibration_gives_cauchy_tails_from_small_row_sums():
     # those rows are the ones whose programmed row sum is nearest zero
     worst = np.argsort(np.abs(cal.errors).reshape(-1))[-10:]
     assert np.all(span[worst] < np.percentile(span, 2))
+
+
+# -- bit-sliced weights and binary devices -------------------------------------------------------
+
+@given(problems(), st.integers(1, 10))
+def test_binary_devices_store_bit_sliced_weights_within_the_bound(prob, slices):
+    a, x, (tr, tc) = prob
+    core = AnalogCore(a, "ReRAM-1", weight_slices=slices, tile_rows=tr, tile_cols=tc)
+    err = core.matvec(x) - x @ a.T
+    bound = quantisation_bound(a, x, levels=2**slices - 1, tile_rows=tr, tile_cols=tc)
+    scale = np.abs(a).max() * np.abs(x).max() * a.shape[1]
+    assert np.all(np.abs(err) <= bound + 1e-12 * scale)
+
+
+def test_slicing_an_ideal_device_is_exact_per_digit():
+    rng = np.random.default_rng(6)
+    a, x = rng.uniform(-1, 1, (20, 20)), rng.uniform(0, 1, (4, 20))
+    # 3 slices of 4 bits on a 15-level linear device: every digit is exactly a level
+    dev = get_device("ideal", levels_ltp=15, levels_ltd=15)
+    core = AnalogCore(a, dev, weight_slices=3, bits_per_slice=4, weight_range=1.0)
+    q = np.floor(np.abs(a) * 4095 + 0.5) / 4095 * np.sign(a)
+    np.testing.assert_allclose(core.matvec(x), x @ q.T, rtol=1e-12, atol=1e-12)
+    assert core.g_s.shape[-1] == 2 * 3 * 32  # (output, slice, +/-) columns
+
+
+def test_binary_cells_hold_only_lrs_and_hrs_and_slices_beat_one_bit():
+    rng = np.random.default_rng(7)
+    a, x = rng.uniform(-1, 1, (32, 32)), rng.uniform(0, 1, (16, 32))
+    core = AnalogCore(a, "PCM")
+    assert set(np.unique(core.g_s)) == {1 / 4e4, 1 / 1.76e6}
+    assert core.slicing.slices == 8 and core.slicing.bits == 1
+    rms = [np.sqrt(np.mean((AnalogCore(a, "PCM", weight_slices=k).matvec(x) - x @ a.T) ** 2))
+           for k in (1, 2, 4, 8)]
+    assert np.all(np.diff(rms) < 0)
+
+
+def test_binary_read_through_an_access_transistor_stays_exact():
+    # both states are fixed, so the differential step absorbs the transistor exactly
+    rng = np.random.default_rng(8)
+    a, x = rng.uniform(-1, 1, (16, 16)), rng.uniform(0, 1, (4, 16))
+    plain = AnalogCore(a, "ReRAM-1").matvec(x)
+    with_t = AnalogCore(a, get_device("ReRAM-1", r_access_ohm=5e3)).matvec(x)
+    np.testing.assert_allclose(plain, with_t, rtol=1e-10, atol=1e-12)
+    spread = AnalogCore(a, get_device("ReRAM-1", sigma_program=0.1), rng=0).matvec(x)
+    assert np.abs(spread - plain).max() > 1e-3  # programming spread does show

@@ -131,25 +131,33 @@ def vmm(
     input_bits: Annotated[
         int | None, typer.Option(help="bit-serial input bits (default: analog inputs)")
     ] = None,
+    weight_slices: Annotated[
+        int | None,
+        typer.Option(help="devices per weight magnitude (bit slicing; binary devices: 8)"),
+    ] = None,
+    bits_per_slice: Annotated[
+        int | None, typer.Option(help="bits per slice (binary devices: 1)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Monte-Carlo VMM error population: A ~ U[-1, 1], x ~ U[0, 1], e = y - A x."""
+    """Monte-Carlo VMM error population: A ~ U[-1, 1], x ~ U[0, 1], e = y - A x.
+
+    Binary (LRS/HRS) presets store bit-sliced weights on differential pairs.
+    """
     from .workloads import vmm_population
 
     rows, cols = _parse_shape(size, "--size")
     tile_rows, tile_cols = _parse_shape(tile, "--tile")
     try:
         dev = get_device(device, **_parse_sets(set_ or []))
-        if not isinstance(dev, AnalogDevice):
-            _fail(f"device '{dev.name}' is binary; `meliso vmm` needs an analog device")
-            return
         if trials < 1:
             _fail(f"--trials = {trials} is out of range: allowed trials >= 1")
         t0 = time.perf_counter()
         pop = vmm_population(
             dev, trials=trials, rows=rows, cols=cols, seed=seed, mapping=mapping,
             calibration=calibration, programming=programming, input_bits=input_bits,
-            tile_rows=tile_rows, tile_cols=tile_cols,
+            tile_rows=tile_rows, tile_cols=tile_cols, weight_slices=weight_slices,
+            bits_per_slice=bits_per_slice,
         )
         elapsed = time.perf_counter() - t0
     except ParameterError as exc:
@@ -162,6 +170,7 @@ def vmm(
     extra: dict[str, Any] = {
         "device": dev.name, "trials": trials, "size": [rows, cols], "mapping": mapping,
         "calibration": calibration, "programming": programming, "input_bits": input_bits,
+        "weight_slices": pop.core.slicing.slices, "bits_per_slice": pop.core.slicing.bits,
         "mad": stats["mad"], "max_abs": stats["max_abs"], "seconds": elapsed,
     }
     cal = pop.core.calibration

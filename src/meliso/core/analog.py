@@ -42,13 +42,18 @@ from .._validation import ParameterError, validate_model
 from ..circuit import ideal_currents, series_conductance
 from ..devices import (
     AnalogDevice,
+    BinaryDevice,
+    Device,
     ProgramResult,
     get_device,
+    program_binary_array,
     program_open_loop,
     program_write_verify,
 )
 from ..devices.analog import read_resistance_ohm
 from ..mapping import (
+    NO_SLICING,
+    Slicing,
     bit_planes,
     half_range,
     input_scale,
@@ -67,6 +72,43 @@ from .config import CoreConfig
 from .decode import TwoPointCalibration
 
 FloatArray = NDArray[np.float64]
+
+
+def _state_bounds(dev: Device) -> tuple[float, float]:
+    """(highest, lowest) conductance a cell can hold, siemens."""
+    if isinstance(dev, AnalogDevice):
+        return dev.g_max_s, dev.g_min_s
+    return dev.g_lrs_s, dev.g_hrs_s
+
+
+def _resolve_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
+    """Bit slicing for this device and these settings, or a clear error."""
+    slices, bits = cfg.weight_slices, cfg.bits_per_slice
+    if isinstance(dev, BinaryDevice):
+        if bits not in (None, 1):
+            raise ParameterError(
+                f"bits_per_slice = {bits} is out of range for the binary device '{dev.name}': "
+                "allowed bits_per_slice = 1 (a binary cell stores one bit)"
+            )
+        if cfg.mapping != "differential":
+            raise ParameterError(
+                f"mapping = '{cfg.mapping}' is not available for the binary device "
+                f"'{dev.name}': allowed mapping = 'differential' (bit-sliced LRS/HRS pairs)"
+            )
+        if cfg.programming != "open-loop":
+            raise ParameterError(
+                f"programming = '{cfg.programming}' is not available for the binary device "
+                f"'{dev.name}': allowed programming = 'open-loop' (a cell is SET or RESET)"
+            )
+        return Slicing(8 if slices is None else slices, 1)
+    if bits is None and slices in (None, 1):
+        return NO_SLICING
+    if bits is None:  # one digit per device: as many bits as its LTP levels resolve
+        bits = max(1, int(np.floor(np.log2(dev.levels_ltp + 1))))
+    try:
+        return Slicing(1 if slices is None else slices, bits)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def _as_matrix_stack(a: ArrayLike) -> tuple[FloatArray, bool]:
@@ -91,31 +133,29 @@ class AnalogCore:
         The matrix (m, n), any real values, or a stack (S, m, n) of independent matrices
         (programmed together; used by Monte-Carlo populations).
     device:
-        An :class:`~meliso.devices.AnalogDevice` or a preset name (``"ideal"``, ``"Ag:a-Si"``...).
+        A device or a preset name (``"ideal"``, ``"Ag:a-Si"``, ``"PCM"``...). Binary LRS/HRS
+        devices store bit-sliced weights (``weight_slices`` bits per magnitude, default 8) on
+        differential pairs.
     rng:
         ``numpy.random.Generator`` or seed for programming and read noise.
     **settings:
         Fields of :class:`~meliso.core.config.CoreConfig` (``mapping``, ``tile_rows``,
-        ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``, ``calibration``,
-        ``programming``, ``verify_*``).
+        ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``, ``weight_slices``,
+        ``bits_per_slice``, ``calibration``, ``programming``, ``verify_*``).
     """
 
     def __init__(
         self,
         a: ArrayLike,
-        device: str | AnalogDevice = "ideal",
+        device: str | Device = "ideal",
         *,
         rng: np.random.Generator | int | None = None,
         **settings: Any,
     ) -> None:
         dev = get_device(device) if isinstance(device, str) else device
-        if not isinstance(dev, AnalogDevice):
-            raise ParameterError(
-                f"device '{dev.name}' is binary; AnalogCore needs an analog device "
-                "(binary LRS/HRS devices belong to the binary core)"
-            )
-        self.device: AnalogDevice = dev
+        self.device: Device = dev
         self.config: CoreConfig = validate_model(CoreConfig, settings)
+        self.slicing = _resolve_slicing(dev, self.config)
         self.rng = np.random.default_rng(rng)
         stack, self.stacked = _as_matrix_stack(a)
         cfg = self.config
@@ -130,17 +170,21 @@ class AnalogCore:
 
         w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
         self.tile_scale = tile_scale(w, cfg.weight_range)
-        self.ref_frac = reference_level(dev.g_init_frac, dev.levels_ltp, dev.levels_ltd)
+        self.ref_frac = (
+            reference_level(dev.g_init_frac, dev.levels_ltp, dev.levels_ltd)
+            if isinstance(dev, AnalogDevice)
+            else 0.5
+        )
         targets = target_fractions(
-            w / self.tile_scale[..., None, None], cfg.mapping, self.ref_frac
+            w / self.tile_scale[..., None, None], cfg.mapping, self.ref_frac, self.slicing
         )
         self.program_result: ProgramResult = self._program(targets)
         self.g_s: FloatArray = self.program_result.g_s
 
+        g_hi, g_lo = _state_bounds(dev)
         dev_r = dev.r_access_ohm
         self.step_a = dev.v_read_v * (
-            float(series_conductance(dev.g_max_s, dev_r))
-            - float(series_conductance(dev.g_min_s, dev_r))
+            float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
         )
         self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
         self.calibration: TwoPointCalibration | None = None
@@ -150,6 +194,8 @@ class AnalogCore:
     # -- programming ---------------------------------------------------------------------------
     def _program(self, targets: FloatArray) -> ProgramResult:
         cfg = self.config
+        if isinstance(self.device, BinaryDevice):
+            return program_binary_array(self.device, targets, self.rng)
         if cfg.programming == "write-verify":
             return program_write_verify(
                 self.device,
@@ -164,7 +210,8 @@ class AnalogCore:
     @property
     def physical_shape(self) -> tuple[int, int]:
         """(rows, columns) of one physical crossbar tile."""
-        return self.config.tile_rows, physical_columns(self.config.mapping, self.config.tile_cols)
+        cfg = self.config
+        return cfg.tile_rows, physical_columns(cfg.mapping, cfg.tile_cols, self.slicing)
 
     def programming_summary(self) -> dict[str, float]:
         """Pulses and verify statistics of the programming run."""
@@ -187,7 +234,7 @@ class AnalogCore:
             return ideal_currents(self._g_read, v)
         out = np.empty((*self.g_s.shape[:3], v.shape[-2], self.g_s.shape[-1]))
         for b in range(v.shape[-2]):  # fresh read noise for every vector
-            r = read_resistance_ohm(self.g_s, self.device, self.rng)
+            r = read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
             g = 1.0 / (r + self.device.r_access_ohm)
             out[..., b : b + 1, :] = ideal_currents(g, v[..., b : b + 1, :])
         return out
@@ -205,7 +252,7 @@ class AnalogCore:
             current = weight * i if current is None else current + weight * i
         if current is None:  # every input is zero
             return np.zeros((*x.shape[:-1], self.m))
-        w = weight_units(current, cfg.mapping, self.step_a, self.ref_frac)  # (S,Tr,Tc,B,C)
+        w = weight_units(current, cfg.mapping, self.step_a, self.ref_frac, self.slicing)
         y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
         y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
         return y * scale_x[..., None]

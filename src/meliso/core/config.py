@@ -26,6 +26,14 @@ class CoreConfig(BaseModel):
     weight_range: float | None = Field(
         None, gt=0, description="weight full scale (None: each tile's own max |A|)"
     )
+    weight_slices: int | None = Field(
+        None, ge=1, le=52,
+        description="devices per weight magnitude (bit slicing; default 8 for binary devices)",
+    )
+    bits_per_slice: int | None = Field(
+        None, ge=1, le=24,
+        description="bits per slice (binary devices: 1; analog default: fit the device levels)",
+    )
     calibration: Literal["none", "two-point"] = Field(
         "none", description="decode: nominal scale, or MELISO's per-row two-point calibration"
     )

@@ -1,7 +1,7 @@
 """Device physics: multilevel analog RRAM (NeuroSim-compatible), binary LRS/HRS, presets."""
 
 from .analog import AnalogDevice, Branch, apply_pulses, branch_conductance, branch_position
-from .binary import BinaryDevice, program_binary
+from .binary import BinaryDevice, program_binary, program_binary_array
 from .nonlinearity import neurosim_table, shape_from_label
 from .presets import TABLE_I, TABLE_III, Device, all_presets, get_device, preset_names
 from .programming import (
@@ -30,6 +30,7 @@ __all__ = [
     "neurosim_table",
     "preset_names",
     "program_binary",
+    "program_binary_array",
     "program_open_loop",
     "program_write_verify",
     "pulse_count",

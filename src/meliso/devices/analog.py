@@ -225,16 +225,16 @@ def _apply_pulses_numba(
 
 
 def read_resistance_ohm(
-    g_s: FloatArray, device: AnalogDevice, rng: np.random.Generator | None
+    g_s: FloatArray, sigma_read: float, rng: np.random.Generator | None
 ) -> FloatArray:
     """Cell resistance seen by one read: 1/G times (1 + n), n ~ Normal(0, sigma_read) per read.
 
     The factor 1 + n is floored at 0.01: a resistance cannot turn negative in the far tail.
     """
     r = 1.0 / np.asarray(g_s, dtype=np.float64)
-    if device.sigma_read > 0:
+    if sigma_read > 0:
         if rng is None:
             raise ValueError("a random generator is needed when sigma_read > 0")
-        factor = 1.0 + device.sigma_read * rng.standard_normal(r.shape)
+        factor = 1.0 + sigma_read * rng.standard_normal(r.shape)
         r = r * np.maximum(factor, 0.01)
     return r

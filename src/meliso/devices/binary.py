@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .programming import ProgramResult
+
 FloatArray = NDArray[np.float64]
 
 
@@ -61,6 +63,23 @@ class BinaryDevice(BaseModel):
     def on_off_ratio(self) -> float:
         """R_HRS / R_LRS."""
         return self.r_hrs_ohm / self.r_lrs_ohm
+
+
+def program_binary_array(
+    device: BinaryDevice, target_frac: FloatArray, rng: np.random.Generator | None = None
+) -> ProgramResult:
+    """Program cells whose target fraction is 1 to LRS and 0 to HRS (from a RESET array).
+
+    ``target_frac`` must hold only 0 and 1 (a binary cell has no intermediate state); every LRS
+    cell costs one SET pulse.
+    """
+    t = np.asarray(target_frac, dtype=np.float64)
+    if t.size and not np.all((t == 0.0) | (t == 1.0)):
+        raise ValueError("binary devices store 0 or 1; target fractions must be 0 or 1")
+    states = t == 1.0
+    ones = np.broadcast_to(np.int64(1), t.shape)
+    return ProgramResult(g_s=program_binary(device, states, rng),
+                         pulses=states.astype(np.int64), iterations=ones, converged=None)
 
 
 def program_binary(

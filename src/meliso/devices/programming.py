@@ -175,7 +175,7 @@ def program_write_verify(
     g_min, g_range = device.g_min_s, device.g_range_s
 
     def error_frac() -> FloatArray:
-        seen = 1.0 / read_resistance_ohm(g, device, rng)
+        seen = 1.0 / read_resistance_ohm(g, device.sigma_read, rng)
         return target - (seen - g_min) / g_range
 
     err = error_frac()

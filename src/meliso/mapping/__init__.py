@@ -4,7 +4,9 @@ from .inputs import bit_planes, input_scale, quantize_inputs
 from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
 from .weights import (
     MAPPINGS,
+    NO_SLICING,
     Mapping,
+    Slicing,
     half_range,
     physical_columns,
     reference_level,
@@ -14,7 +16,9 @@ from .weights import (
 
 __all__ = [
     "MAPPINGS",
+    "NO_SLICING",
     "Mapping",
+    "Slicing",
     "bit_planes",
     "half_range",
     "input_scale",

@@ -12,11 +12,19 @@ f in [0, 1] places a cell at G = G_min + f (G_max - G_min).
   a reference half a level off would bias every output by -1/N per unit input), and
   h = min(f_ref, 1 - f_ref) keeps w = +-1 inside the window. Physical columns: C + 1, the
   reference last. This is NeuroSim's scheme with a physical reference column.
+
+Bit slicing (differential only): with ``slices`` = k > 1, or a fixed ``bits`` per slice, the
+magnitude |w| is rounded to an integer Q = round(|w| (2^(k b) - 1)) whose base-2^b digits
+d_0 ... d_{k-1} each go to their own differential pair at f = d_s / (2^b - 1). The slices are
+read in parallel and combined digitally, y = sum_s y_s (2^b - 1) 2^(s b) / (2^(k b) - 1).
+A binary (LRS/HRS) device is the case b = 1: each slice is one bit of the weight. Physical
+columns: 2 k C, ordered (output, slice, +/-).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -27,9 +35,57 @@ Mapping = Literal["differential", "reference"]
 MAPPINGS: tuple[Mapping, ...] = ("differential", "reference")
 
 
-def physical_columns(mapping: Mapping, tile_cols: int) -> int:
+@dataclass(frozen=True)
+class Slicing:
+    """Weights split over ``slices`` devices of ``bits`` bits each (``bits=None``: unquantised,
+    only with one slice: the device's own levels quantise the weight)."""
+
+    slices: int = 1
+    bits: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.slices < 1:
+            raise ValueError(f"slices = {self.slices} is out of range: allowed slices >= 1")
+        if self.bits is None and self.slices > 1:
+            raise ValueError("several slices need a number of bits per slice")
+        if self.bits is not None and not 1 <= self.bits * self.slices <= 52:
+            raise ValueError(
+                f"slices x bits = {self.slices * self.bits} is out of range: allowed 1 ... 52"
+            )
+
+    @property
+    def levels(self) -> int | None:
+        """Steps of the whole sliced magnitude, 2^(k b) - 1 (``None`` when unquantised)."""
+        return None if self.bits is None else (1 << (self.bits * self.slices)) - 1
+
+    def digit_fractions(self, magnitude: FloatArray) -> FloatArray:
+        """Slice target fractions (..., slices) of magnitudes in [0, 1]."""
+        if self.bits is None:
+            return magnitude[..., None]
+        full = float(self.levels)  # type: ignore[arg-type]
+        v = magnitude * full
+        r = np.floor(v)
+        q = (r + (v - r >= 0.5)).astype(np.int64)
+        base = (1 << self.bits) - 1
+        shifts = self.bits * np.arange(self.slices)
+        return ((q[..., None] >> shifts) & base) / float(base)
+
+    def weights(self) -> FloatArray:
+        """Digital weight of each slice's output, (2^b - 1) 2^(s b) / (2^(k b) - 1)."""
+        if self.bits is None:
+            return np.ones(1)
+        base = (1 << self.bits) - 1
+        return base * np.exp2(self.bits * np.arange(self.slices)) / float(self.levels)  # type: ignore[arg-type]
+
+
+NO_SLICING = Slicing()
+
+
+def physical_columns(mapping: Mapping, tile_cols: int, slicing: Slicing = NO_SLICING) -> int:
     """Physical crossbar columns used by ``tile_cols`` outputs."""
-    return 2 * tile_cols if mapping == "differential" else tile_cols + 1
+    if mapping == "differential":
+        return 2 * slicing.slices * tile_cols
+    return tile_cols + 1
 
 
 def reference_level(init_frac: float, levels_ltp: int, levels_ltd: int) -> float:
@@ -45,26 +101,48 @@ def half_range(mapping: Mapping, ref_frac: float = 0.5) -> float:
     return 1.0 if mapping == "differential" else min(ref_frac, 1.0 - ref_frac)
 
 
-def target_fractions(w: FloatArray, mapping: Mapping, ref_frac: float = 0.5) -> FloatArray:
+def _check_slicing(mapping: Mapping, slicing: Slicing) -> None:
+    if mapping != "differential" and slicing != NO_SLICING:
+        raise ValueError("bit-sliced weights need the differential mapping")
+
+
+def target_fractions(
+    w: FloatArray, mapping: Mapping, ref_frac: float = 0.5, slicing: Slicing = NO_SLICING
+) -> FloatArray:
     """Target fractions (..., R, physical columns) for normalised weights w (..., R, C)."""
+    _check_slicing(mapping, slicing)
     if mapping == "differential":
-        pair = np.empty((*w.shape, 2))
-        np.maximum(w, 0.0, out=pair[..., 0])
-        np.maximum(-w, 0.0, out=pair[..., 1])
-        return pair.reshape(*w.shape[:-1], 2 * w.shape[-1])
+        if slicing == NO_SLICING:  # the common case, without temporaries
+            pair = np.empty((*w.shape, 2))
+            np.maximum(w, 0.0, out=pair[..., 0])
+            np.maximum(-w, 0.0, out=pair[..., 1])
+            return pair.reshape(*w.shape[:-1], 2 * w.shape[-1])
+        digits = slicing.digit_fractions(np.abs(w))  # (..., C, k)
+        pair = np.stack((digits * (w > 0)[..., None], digits * (w < 0)[..., None]), axis=-1)
+        return pair.reshape(*w.shape[:-1], 2 * slicing.slices * w.shape[-1])
     ref = np.full((*w.shape[:-1], 1), ref_frac)
     data = ref_frac + half_range(mapping, ref_frac) * w
     return np.clip(np.concatenate((data, ref), axis=-1), 0.0, 1.0)
 
 
 def weight_units(
-    i_a: FloatArray, mapping: Mapping, step_a: float, ref_frac: float = 0.5
+    i_a: FloatArray,
+    mapping: Mapping,
+    step_a: float,
+    ref_frac: float = 0.5,
+    slicing: Slicing = NO_SLICING,
 ) -> FloatArray:
     """Decode column currents (..., physical columns) to normalised weighted sums (..., C).
 
     ``step_a`` is the current difference between a cell at G_max and one at G_min at full
-    input. Differential: (I+ - I-) / step; reference: (I - I_ref) / (h step).
+    input. Differential: (I+ - I-) / step, slices combined by their digital weights;
+    reference: (I - I_ref) / (h step).
     """
+    _check_slicing(mapping, slicing)
     if mapping == "differential":
-        return (i_a[..., 0::2] - i_a[..., 1::2]) / step_a
+        diff = (i_a[..., 0::2] - i_a[..., 1::2]) / step_a
+        if slicing == NO_SLICING:
+            return diff
+        per_slice = diff.reshape(*diff.shape[:-1], -1, slicing.slices)
+        return per_slice @ slicing.weights()
     return (i_a[..., :-1] - i_a[..., -1:]) / (half_range(mapping, ref_frac) * step_a)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from .._validation import check_range
 from ..core import AnalogCore
-from ..devices import AnalogDevice
+from ..devices import Device
 
 FloatArray = NDArray[np.float64]
 
@@ -37,7 +37,7 @@ class Population:
 
 
 def vmm_population(
-    device: str | AnalogDevice = "ideal",
+    device: str | Device = "ideal",
     *,
     trials: int = 1000,
     rows: int = 32,
