@@ -23,21 +23,18 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from .base import DeviceBase
 from .nonlinearity import NL_MAX, shape_from_label
 
 FloatArray = NDArray[np.float64]
 
 
-class AnalogDevice(BaseModel):
+class AnalogDevice(DeviceBase):
     """Parameters of a multilevel analog device (all SI units). Frozen; validated on creation."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["analog"] = "analog"
-    name: str = Field("custom", description="preset name")
-    citation: str = Field("", description="source of the parameters")
     r_on_ohm: float = Field(gt=0, le=1e12, description="low-resistance state R_on = 1/G_max, ohm")
     on_off_ratio: float = Field(
         gt=1, le=1e9, description="memory window G_max/G_min (= R_off/R_on)"
@@ -51,12 +48,6 @@ class AnalogDevice(BaseModel):
     )
     sigma_d2d: float = Field(
         0.0, ge=0, le=5, description="device-to-device variation of the NL label (label units)"
-    )
-    sigma_read: float = Field(
-        0.0, ge=0, lt=1, description="read noise, relative sigma of the cell resistance per read"
-    )
-    r_access_ohm: float = Field(
-        0.0, ge=0, le=1e9, description="1T1R access-transistor resistance in series, ohm"
     )
     v_read_v: float = Field(0.5, gt=0, le=10, description="read voltage, V")
     g_init_frac: float = Field(

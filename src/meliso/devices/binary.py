@@ -12,32 +12,23 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from .base import DeviceBase
 from .programming import ProgramResult
 
 FloatArray = NDArray[np.float64]
 
 
-class BinaryDevice(BaseModel):
+class BinaryDevice(DeviceBase):
     """Parameters of a binary (two-state) resistive device. Frozen; validated on creation."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     kind: Literal["binary"] = "binary"
-    name: str = Field("custom", description="preset name")
     technology: str = Field("", description="device technology (ReRAM, PCM, ...)")
-    citation: str = Field("", description="source of the parameters")
     r_lrs_ohm: float = Field(gt=0, le=1e12, description="low-resistance state, ohm")
     r_hrs_ohm: float = Field(gt=0, le=1e13, description="high-resistance state, ohm")
     sigma_program: float = Field(
         0.0, ge=0, le=2, description="log-normal sigma of the programmed resistance"
-    )
-    sigma_read: float = Field(
-        0.0, ge=0, lt=1, description="read noise, relative sigma of the cell resistance per read"
-    )
-    r_access_ohm: float = Field(
-        0.0, ge=0, le=1e9, description="access-transistor resistance in series, ohm"
     )
     v_read_v: float = Field(0.2, gt=0, le=10, description="read voltage, V")
 
