@@ -125,8 +125,17 @@ def vmm(
     tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS (inputs x outputs)")] = "32x32",
     trials: Annotated[int, typer.Option(help="number of random (A, x) pairs")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    mapping: Annotated[str, typer.Option(help="differential | reference")] = "differential",
-    calibration: Annotated[str, typer.Option(help="none | two-point")] = "none",
+    model: Annotated[
+        str, typer.Option(help="physics (meliso's) | neurosim (MELISO's NeuroSim, bit for bit)")
+    ] = "physics",
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="differential | reference (default: the model's own)"),
+    ] = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option(help="none | two-point (default: none for physics, two-point for neurosim)"),
+    ] = None,
     programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
     input_bits: Annotated[
         int | None, typer.Option(help="bit-serial input bits (default: analog inputs)")
@@ -154,7 +163,7 @@ def vmm(
             _fail(f"--trials = {trials} is out of range: allowed trials >= 1")
         t0 = time.perf_counter()
         pop = vmm_population(
-            dev, trials=trials, rows=rows, cols=cols, seed=seed, mapping=mapping,
+            dev, trials=trials, rows=rows, cols=cols, seed=seed, model=model, mapping=mapping,
             calibration=calibration, programming=programming, input_bits=input_bits,
             tile_rows=tile_rows, tile_cols=tile_cols, weight_slices=weight_slices,
             bits_per_slice=bits_per_slice,
@@ -167,32 +176,43 @@ def vmm(
     result: dict[str, Any] = {k: stats[k] for k in POPULATION_KEYS}
     for k in ("n", "n_nonfinite"):
         result[k] = int(result[k])
+    core = pop.core
     extra: dict[str, Any] = {
-        "device": dev.name, "trials": trials, "size": [rows, cols], "mapping": mapping,
-        "calibration": calibration, "programming": programming, "input_bits": input_bits,
+        "device": dev.name, "model": core.model, "trials": trials, "size": [rows, cols],
+        "mapping": core.mapping, "calibration": core.config.resolved_calibration,
+        "programming": programming, "input_bits": input_bits,
         "weight_slices": pop.core.slicing.slices, "bits_per_slice": pop.core.slicing.bits,
         "mad": stats["mad"], "max_abs": stats["max_abs"], "seconds": elapsed,
     }
-    cal = pop.core.calibration
+    cal = core.calibration
     if cal is not None:
         span = abs(cal.span).reshape(-1)
         extra["sq_error_share_smallest_span_1pct"] = tail_share(pop.errors.reshape(-1, 1), span)
+        extra["sign_flip_fraction"] = float(cal.sign_flipped.mean())
+        extra["zero_span_rows"] = int((cal.span == 0).sum())
     extra.update(pop.core.programming_summary())
     if as_json:
         typer.echo(json.dumps(_json_safe({**result, **extra})))
         return
-    table = Table(title=f"VMM error population: {dev.name}, {trials} × {rows}×{cols}, "
-                        f"{mapping}, calibration {calibration}")
+    table = Table(title=f"VMM error population: {dev.name}, {core.model} model, "
+                        f"{trials} × {rows}×{cols}, {core.mapping} mapping, calibration "
+                        f"{extra['calibration']}")
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for key, value in result.items():
         table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
-    if "sq_error_share_smallest_span_1pct" in extra:
-        table.add_row("Σe² share, 1 % smallest |d−m| rows",
-                      f"{extra['sq_error_share_smallest_span_1pct']:.3f}")
+    share = extra.get("sq_error_share_smallest_span_1pct")
+    if share is not None:
+        table.add_row("Σe² share, 1 % smallest |d−m| rows", f"{share:.3f}")
+        table.add_row("rows with calibration sign flip", f"{extra['sign_flip_fraction']:.3f}")
+        table.add_row("rows with d = m (inf/NaN)", str(extra["zero_span_rows"]))
     table.add_row("pulses per cell (mean)", f"{extra['pulses_mean']:.4g}")
     _out.print(table)
     _out.print(f"{elapsed:.3f} s")
+    if share is not None and share > 0.5:
+        _out.print(f"[yellow]the moments are dominated by a few rows: the 1 % of rows with the "
+                   f"smallest calibration span carry {100 * share:.0f} % of Σe²; read the median, "
+                   "IQR and percentiles instead[/]")
     if result["n_nonfinite"]:
         _out.print(f"[yellow]{result['n_nonfinite']} non-finite errors (inf/NaN) were excluded "
                    "from the moments and percentiles[/]")

@@ -1,5 +1,12 @@
 """Crossbar circuits: output currents from conductances and word-line voltages."""
 
 from .ideal import ideal_currents, series_conductance
+from .neurosim import NEUROSIM_WIRE_OHM, neurosim_cell_currents, neurosim_series_resistance
 
-__all__ = ["ideal_currents", "series_conductance"]
+__all__ = [
+    "NEUROSIM_WIRE_OHM",
+    "ideal_currents",
+    "neurosim_cell_currents",
+    "neurosim_series_resistance",
+    "series_conductance",
+]

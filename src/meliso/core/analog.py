@@ -70,6 +70,7 @@ from ..mapping import (
 )
 from .config import CoreConfig
 from .decode import TwoPointCalibration
+from .neurosim import NeuroSimArrays
 
 FloatArray = NDArray[np.float64]
 
@@ -84,15 +85,21 @@ def _state_bounds(dev: Device) -> tuple[float, float]:
 def _resolve_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
     """Bit slicing for this device and these settings, or a clear error."""
     slices, bits = cfg.weight_slices, cfg.bits_per_slice
+    if cfg.model == "neurosim":
+        if not isinstance(dev, AnalogDevice):
+            raise ParameterError(
+                f"model = 'neurosim' needs an analog device; '{dev.name}' is binary"
+            )
+        return NO_SLICING  # the config has already refused slicing for this model
     if isinstance(dev, BinaryDevice):
         if bits not in (None, 1):
             raise ParameterError(
                 f"bits_per_slice = {bits} is out of range for the binary device '{dev.name}': "
                 "allowed bits_per_slice = 1 (a binary cell stores one bit)"
             )
-        if cfg.mapping != "differential":
+        if cfg.resolved_mapping != "differential":
             raise ParameterError(
-                f"mapping = '{cfg.mapping}' is not available for the binary device "
+                f"mapping = '{cfg.resolved_mapping}' is not available for the binary device "
                 f"'{dev.name}': allowed mapping = 'differential' (bit-sliced LRS/HRS pairs)"
             )
         if cfg.programming != "open-loop":
@@ -155,10 +162,12 @@ class AnalogCore:
         dev = get_device(device) if isinstance(device, str) else device
         self.device: Device = dev
         self.config: CoreConfig = validate_model(CoreConfig, settings)
-        self.slicing = _resolve_slicing(dev, self.config)
+        cfg = self.config
+        self.model = cfg.model
+        self.mapping = cfg.resolved_mapping
+        self.slicing = _resolve_slicing(dev, cfg)
         self.rng = np.random.default_rng(rng)
         stack, self.stacked = _as_matrix_stack(a)
-        cfg = self.config
         if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
             raise ParameterError(
                 f"A reaches |A| = {np.abs(stack).max():g} but weight_range = "
@@ -166,6 +175,29 @@ class AnalogCore:
             )
         self.a = stack
         self.n_stack, self.m, self.n = stack.shape
+        self.calibration: TwoPointCalibration | None = None
+        self._neurosim: NeuroSimArrays | None = None
+        self.program_result: ProgramResult
+        self.g_s: FloatArray  # physics: (S, Tr, Tc, R, columns); neurosim: (S, m, n)
+        if cfg.model == "neurosim":
+            self._init_neurosim(dev)
+        else:
+            self._init_physics(dev)
+        if cfg.resolved_calibration == "two-point":
+            self.calibration = self._calibrate()
+
+    def _init_neurosim(self, dev: Device) -> None:
+        assert isinstance(dev, AnalogDevice)  # checked by _resolve_slicing
+        self.grid = (1, 1)
+        self._neurosim = NeuroSimArrays(
+            self.a, dev, self.rng,
+            input_bits=10 if self.config.input_bits is None else self.config.input_bits,
+        )
+        self.program_result = self._neurosim.program_result
+        self.g_s = self._neurosim.g_s
+
+    def _init_physics(self, dev: Device) -> None:
+        cfg, stack = self.config, self.a
         self.grid = tile_grid(self.m, self.n, cfg.tile_rows, cfg.tile_cols)
 
         w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
@@ -176,10 +208,10 @@ class AnalogCore:
             else 0.5
         )
         targets = target_fractions(
-            w / self.tile_scale[..., None, None], cfg.mapping, self.ref_frac, self.slicing
+            w / self.tile_scale[..., None, None], self.mapping, self.ref_frac, self.slicing
         )
-        self.program_result: ProgramResult = self._program(targets)
-        self.g_s: FloatArray = self.program_result.g_s
+        self.program_result = self._program(targets)
+        self.g_s = self.program_result.g_s
 
         g_hi, g_lo = _state_bounds(dev)
         dev_r = dev.r_access_ohm
@@ -187,9 +219,6 @@ class AnalogCore:
             float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
         )
         self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
-        self.calibration: TwoPointCalibration | None = None
-        if cfg.calibration == "two-point":
-            self.calibration = self._calibrate()
 
     # -- programming ---------------------------------------------------------------------------
     def _program(self, targets: FloatArray) -> ProgramResult:
@@ -211,7 +240,9 @@ class AnalogCore:
     def physical_shape(self) -> tuple[int, int]:
         """(rows, columns) of one physical crossbar tile."""
         cfg = self.config
-        return cfg.tile_rows, physical_columns(cfg.mapping, cfg.tile_cols, self.slicing)
+        if self.model == "neurosim":
+            return self.n, self.m
+        return cfg.tile_rows, physical_columns(self.mapping, cfg.tile_cols, self.slicing)
 
     def programming_summary(self) -> dict[str, float]:
         """Pulses and verify statistics of the programming run."""
@@ -240,7 +271,12 @@ class AnalogCore:
         return out
 
     def _hardware(self, x: FloatArray) -> FloatArray:
-        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n)."""
+        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n).
+
+        ``neurosim``: twice NeuroSim's raw output (its 1/2 gain undone; exact in binary).
+        """
+        if self._neurosim is not None:
+            return 2.0 * self._neurosim.raw(x)
         cfg = self.config
         scale_x = input_scale(x, cfg.input_range)
         xs = tile_inputs(x / scale_x[..., None], cfg.tile_rows, self.grid[0])
@@ -252,7 +288,7 @@ class AnalogCore:
             current = weight * i if current is None else current + weight * i
         if current is None:  # every input is zero
             return np.zeros((*x.shape[:-1], self.m))
-        w = weight_units(current, cfg.mapping, self.step_a, self.ref_frac, self.slicing)
+        w = weight_units(current, self.mapping, self.step_a, self.ref_frac, self.slicing)
         y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
         y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
         return y * scale_x[..., None]

@@ -12,13 +12,23 @@ class CoreConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    mapping: Literal["differential", "reference"] = Field(
-        "differential", description="weight mapping: G+/G- pairs, or one device + reference column"
+    model: Literal["physics", "neurosim"] = Field(
+        "physics",
+        description="meliso's device physics, or MELISO's NeuroSim read path bit for bit",
     )
-    tile_rows: int = Field(32, ge=1, le=8192, description="crossbar rows (inputs) per tile")
-    tile_cols: int = Field(32, ge=1, le=8192, description="outputs per tile")
+    mapping: Literal["differential", "reference"] | None = Field(
+        None,
+        description="weight mapping: G+/G- pairs, or one device + reference "
+        "(default: differential for physics, reference for neurosim)",
+    )
+    tile_rows: int = Field(
+        32, ge=1, le=8192,
+        description="crossbar rows (inputs) per tile (physics; neurosim: one array per matrix)",
+    )
+    tile_cols: int = Field(32, ge=1, le=8192, description="outputs per tile (physics)")
     input_bits: int | None = Field(
-        None, ge=1, le=24, description="bit-serial input bits (None: analog read voltages)"
+        None, ge=1, le=24,
+        description="bit-serial input bits (default: analog for physics, 10 for neurosim)",
     )
     input_range: float | None = Field(
         None, gt=0, description="input full scale (None: each vector's own max |x|)"
@@ -34,8 +44,10 @@ class CoreConfig(BaseModel):
         None, ge=1, le=24,
         description="bits per slice (binary devices: 1; analog default: fit the device levels)",
     )
-    calibration: Literal["none", "two-point"] = Field(
-        "none", description="decode: nominal scale, or MELISO's per-row two-point calibration"
+    calibration: Literal["none", "two-point"] | None = Field(
+        None,
+        description="decode: nominal scale, or MELISO's per-row two-point calibration "
+        "(default: none for physics, two-point for neurosim)",
     )
     calibration_t_max: float = Field(1.0, gt=0, description="two-point calibration high input")
     calibration_t_min: float = Field(0.5, ge=0, description="two-point calibration low input")
@@ -49,6 +61,43 @@ class CoreConfig(BaseModel):
     verify_max_pulses: int | None = Field(
         None, ge=1, description="write-verify pulse budget per cell"
     )
+
+    @property
+    def resolved_mapping(self) -> Literal["differential", "reference"]:
+        """The mapping in force: the model's default unless one was chosen."""
+        if self.mapping is not None:
+            return self.mapping
+        return "reference" if self.model == "neurosim" else "differential"
+
+    @property
+    def resolved_calibration(self) -> Literal["none", "two-point"]:
+        """The calibration in force: the model's default unless one was chosen."""
+        if self.calibration is not None:
+            return self.calibration
+        return "two-point" if self.model == "neurosim" else "none"
+
+    @model_validator(mode="after")
+    def _neurosim_options(self) -> CoreConfig:
+        if self.model != "neurosim":
+            return self
+        wrong = {
+            "mapping": (self.mapping not in (None, "reference"), "'reference' (one device per "
+                        "entry against NeuroSim's nominal mid current)"),
+            "programming": (self.programming != "open-loop", "'open-loop' (NeuroSim has no "
+                            "write-and-verify)"),
+            "weight_slices": (self.weight_slices not in (None, 1), "1"),
+            "bits_per_slice": (self.bits_per_slice is not None, "None"),
+            "weight_range": (self.weight_range not in (None, 1.0), "1 (weights in [-1, 1])"),
+            "input_range": (self.input_range not in (None, 1.0), "1 (inputs in [0, 1], wrapped "
+                            "beyond)"),
+        }
+        for field, (bad, allowed) in wrong.items():
+            if bad:
+                raise ValueError(
+                    f"{field} = {getattr(self, field)!r} is not available with model = "
+                    f"'neurosim': allowed {field} = {allowed}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _calibration_points(self) -> CoreConfig:

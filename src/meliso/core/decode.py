@@ -55,11 +55,20 @@ class TwoPointCalibration:
         """d - m, the hardware response difference each row's gain is divided by."""
         return self.d - self.m
 
+    @property
+    def sign_flipped(self) -> NDArray[np.bool_]:
+        """Rows MELISO negates (d < m); the sign cancels out of the result (quirk Q11)."""
+        return self.d < self.m
+
     def apply(self, h: FloatArray) -> FloatArray:
         """Calibrated outputs for hardware outputs ``h`` of shape (S, B, m).
 
+        MELISO's expression in its own operation order, sign flip included:
+        y = (r_d - r_m) (s h - s m) / (s d - s m) + r_m, s = -1 where d < m.
         Rows with d = m give inf/NaN (no warning; counted by the statistics).
         """
+        s = np.where(self.sign_flipped, -1.0, 1.0)[:, None, :]
+        d, m = self.d[:, None, :], self.m[:, None, :]
+        r_d, r_m = self.r_d[:, None, :], self.r_m[:, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
-            gain = (self.r_d - self.r_m) / (self.d - self.m)
-            return gain[:, None, :] * (h - self.m[:, None, :]) + self.r_m[:, None, :]
+            return (r_d - r_m) * (s * h - s * m) / (s * d - s * m) + r_m

@@ -127,3 +127,15 @@ def neurosim_table() -> NDArray[np.float64]:
     table = np.round(_solve(labels), 6)
     table.setflags(write=False)
     return table
+
+
+def neurosim_shape(label: float) -> float:
+    """NeuroSim's normalised shape for a label: sign(NL) * T[idx], idx = int(|NL| 100) - 1.
+
+    The index is clamped to 0 ... 899 and sign(NL) is +1 only for NL > 0, so NL = 0 reads the
+    0.01 entry with sign -1, a near-linear convex curve (reference ``neurosim-read-path.md``,
+    quirk Q4). The arithmetic is NeuroSim's own double arithmetic: 0.29 * 100 truncates to 28.
+    """
+    idx = min(max(int(abs(label) * 100) - 1, 0), 899)
+    sign = 1.0 if label > 0 else -1.0
+    return sign * float(neurosim_table()[idx])

@@ -1,6 +1,6 @@
 """Matrix -> target conductances (tiling, differential/reference pairs); inputs -> voltages."""
 
-from .inputs import bit_planes, input_scale, quantize_inputs
+from .inputs import bit_planes, c_round, input_scale, neurosim_input_levels, quantize_inputs
 from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
 from .weights import (
     MAPPINGS,
@@ -20,8 +20,10 @@ __all__ = [
     "Mapping",
     "Slicing",
     "bit_planes",
+    "c_round",
     "half_range",
     "input_scale",
+    "neurosim_input_levels",
     "physical_columns",
     "quantize_inputs",
     "reference_level",

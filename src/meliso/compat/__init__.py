@@ -1,0 +1,1 @@
+"""Compatibility facades: reproduce other simulators' numbers with meliso's components."""
