@@ -1,7 +1,8 @@
 """Wall time and peak memory of the default VMM population (1000 trials of 32x32) per device.
 
-Goal (issue 10): at most 0.1 s per 1000-trial 32x32 population on a 2-core machine
-(MELISO's own C++ NeuroSim takes about 4.5 s for the same population). The same-size NumPy
+Goals: at most 0.1 s per 1000-trial 32x32 population on a 2-core machine, for meliso's physics
+model (issue 10) and for the bit-exact neurosim model with its two-point calibration (issue 11);
+MELISO's own C++ NeuroSim takes about 4.5 s for the same population. The same-size NumPy
 product (1000 independent 32x32 matrix-vector products) is timed in the same run as a floor.
 
     python benchmarks/vmm_population.py [--trials 1000] [--repeat 7]
@@ -53,22 +54,29 @@ def main() -> None:
     x = rng.uniform(0, 1, (args.trials, 32))
     numpy_med, numpy_best = _time(lambda: np.einsum("tij,tj->ti", a, x), args.repeat)
 
+    variants = [
+        ("physics", "differential", "none"),
+        ("physics", "reference", "none"),
+        ("physics", "reference", "two-point"),
+        ("neurosim", "reference", "two-point"),
+    ]
     rows = []
     for device in (*TABLE_I, "ideal"):
-        for mapping in ("differential", "reference"):
-            def run(device=device, mapping=mapping):
-                return vmm_population(device, trials=args.trials, mapping=mapping)
+        for model, mapping, calibration in variants:
+            def run(device=device, model=model, mapping=mapping, calibration=calibration):
+                return vmm_population(device, trials=args.trials, model=model, mapping=mapping,
+                                      calibration=calibration)
             med, best = _time(run, args.repeat)
-            rows.append((device, mapping, med, best, _peak_mib(run)))
+            rows.append((device, model, mapping, calibration, med, best, _peak_mib(run)))
 
-    print(f"VMM population: {args.trials} trials of 32x32, physics model, open-loop programming")
-    print(f"{'device':<11} {'mapping':<13} {'median s':>9} {'best s':>8} {'peak MiB':>9} "
-          f"{'x NumPy':>8} {'goal 0.1 s':>10}")
-    for device, mapping, med, best, peak in rows:
+    print(f"VMM population: {args.trials} trials of 32x32, open-loop programming")
+    print(f"{'device':<11} {'model':<9} {'mapping':<13} {'calibration':<11} {'median s':>9} "
+          f"{'best s':>8} {'peak MiB':>9} {'x NumPy':>8} {'goal 0.1 s':>10}")
+    for device, model, mapping, calibration, med, best, peak in rows:
         ok = "ok" if med <= 0.1 else "MISSED"
-        print(f"{device:<11} {mapping:<13} {med:9.4f} {best:8.4f} {peak:9.1f} "
-              f"{med / numpy_med:8.0f} {ok:>10}")
-    print(f"{'NumPy A@x':<25} {numpy_med:9.5f} {numpy_best:8.5f}   "
+        print(f"{device:<11} {model:<9} {mapping:<13} {calibration:<11} {med:9.4f} {best:8.4f} "
+              f"{peak:9.1f} {med / numpy_med:8.0f} {ok:>10}")
+    print(f"{'NumPy A@x':<46} {numpy_med:9.5f} {numpy_best:8.5f}   "
           "(same-size product, einsum over 1000 matrices)")
 
 

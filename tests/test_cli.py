@@ -87,3 +87,30 @@ def test_vmm_bad_input_is_a_clear_error(args, message):
     res = _run("vmm", *args)
     assert res.exit_code == 2
     assert message in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("device", TABLE_I)
+def test_vmm_neurosim_model_reports_calibration_diagnostics(device):
+    res = _run("vmm", "--model", "neurosim", "--device", device, "--trials", "200", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["model"] == "neurosim" and data["calibration"] == "two-point"
+    assert data["mapping"] == "reference"
+    assert VMM_KEYS <= set(data)
+    assert 0 <= data["sign_flip_fraction"] <= 1
+    assert data["n_nonfinite"] == data["zero_span_rows"]
+
+
+def test_vmm_warns_when_moments_are_dominated_by_a_few_rows():
+    res = _run("vmm", "--model", "neurosim", "--device", "Ag:a-Si", "--trials", "300")
+    assert res.exit_code == 0, res.output
+    assert "dominated by a few rows" in " ".join(res.output.split())
+
+
+def test_vmm_neurosim_rejects_what_neurosim_does_not_have():
+    res = _run("vmm", "--model", "neurosim", "--mapping", "differential")
+    assert res.exit_code == 2
+    assert "mapping = 'differential' is not available with model = 'neurosim'" in " ".join(
+        res.output.split())
+    res = _run("vmm", "--model", "spice")
+    assert res.exit_code == 2 and "model = 'spice'" in " ".join(res.output.split())
