@@ -102,13 +102,19 @@ device_params = st.fixed_dictionaries(
 )
 
 
-@given(device_params, st.integers(0, 2**32 - 1))
-def test_programming_never_leaves_the_window(params, seed):
+def _random_cells(params, seed, n_cells, reach):
+    """A device, a generator, its branches, random states and pulses up to reach * N."""
     d = AnalogDevice(**params)
     rng = np.random.default_rng(seed)
-    ltp, ltd = cell_branches(d, (50,), rng)
-    g = rng.uniform(d.g_min_s, d.g_max_s, 50)
-    pulses = rng.integers(-3 * d.levels_ltd, 3 * d.levels_ltp + 1, 50)  # beyond +-N too
+    ltp, ltd = cell_branches(d, (n_cells,), rng)
+    g = rng.uniform(d.g_min_s, d.g_max_s, n_cells)
+    pulses = rng.integers(-reach * d.levels_ltd, reach * d.levels_ltp + 1, n_cells)
+    return d, rng, ltp, ltd, g, pulses
+
+
+@given(device_params, st.integers(0, 2**32 - 1))
+def test_programming_never_leaves_the_window(params, seed):
+    d, rng, ltp, ltd, g, pulses = _random_cells(params, seed, 50, reach=3)  # beyond +-N too
     for kernel in ("numpy", "numba"):
         out = apply_pulses(g, pulses, d, rng, ltp=ltp, ltd=ltd, kernel=kernel)
         assert np.all(out >= d.g_min_s) and np.all(out <= d.g_max_s)
@@ -118,11 +124,7 @@ def test_programming_never_leaves_the_window(params, seed):
 
 @given(device_params, st.integers(0, 2**32 - 1))
 def test_numba_kernel_matches_its_numpy_twin(params, seed):
-    d = AnalogDevice(**params)
-    rng = np.random.default_rng(seed)
-    ltp, ltd = cell_branches(d, (40,), rng)
-    g = rng.uniform(d.g_min_s, d.g_max_s, 40)
-    pulses = rng.integers(-d.levels_ltd, d.levels_ltp + 1, 40)
+    d, rng, ltp, ltd, g, pulses = _random_cells(params, seed, 40, reach=1)
     a = apply_pulses(g, pulses, d, np.random.default_rng(7), ltp=ltp, ltd=ltd, kernel="numba")
     b = apply_pulses(g, pulses, d, np.random.default_rng(7), ltp=ltp, ltd=ltd, kernel="numpy")
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
