@@ -18,6 +18,15 @@ def test_moments_match_scipy():
     assert s["iqr"] == pytest.approx(sps.iqr(x))
     assert s["mad"] == pytest.approx(sps.median_abs_deviation(x))
     assert s["p2_5"] == pytest.approx(np.percentile(x, 2.5))
+    assert s["p99_5"] == pytest.approx(np.percentile(x, 99.5))
+
+
+def test_box_plot_statistics_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 100.0])
+    s = summarize(x)
+    assert (s["p25"], s["p75"]) == (3.0, 7.0)  # numpy's linear percentiles
+    assert s["whisker_low"] == 1.0 and s["whisker_high"] == 8.0  # 100 > 7 + 1.5 * 4
+    assert s["n_outliers"] == 1
 
 
 def test_nonfinite_values_are_counted_not_dropped_silently():

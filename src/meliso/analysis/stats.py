@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike
 
 STAT_KEYS = (
     "n", "n_nonfinite", "mean", "variance", "skewness", "kurtosis", "median", "iqr",
-    "p2_5", "p97_5", "mad", "max_abs",
+    "p0_5", "p2_5", "p25", "p75", "p97_5", "p99_5", "mad", "max_abs",
+    "whisker_low", "whisker_high", "n_outliers",
 )
 
 
@@ -39,12 +40,18 @@ def summarize(errors: ArrayLike, exact: ArrayLike | None = None) -> dict[str, fl
         var = float(np.var(finite, ddof=1)) if finite.size > 1 else nan
         skew = float(np.mean(dev**3) / m2**1.5) if m2 > 0 else nan
         kurt = float(np.mean(dev**4) / m2**2 - 3.0) if m2 > 0 else nan
-        p = np.percentile(finite, [2.5, 25, 50, 75, 97.5])
-        median = float(p[2])
+        p = np.percentile(finite, [0.5, 2.5, 25, 50, 75, 97.5, 99.5])
+        median, q1, q3 = float(p[3]), float(p[2]), float(p[4])
+        # box plot (Tukey): whiskers at the most extreme values within 1.5 IQR of the box
+        lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        inside = finite[(finite >= lo) & (finite <= hi)]
         out.update(
             mean=mean, variance=var, skewness=skew, kurtosis=kurt, median=median,
-            iqr=float(p[3] - p[1]), p2_5=float(p[0]), p97_5=float(p[4]),
+            iqr=q3 - q1, p0_5=float(p[0]), p2_5=float(p[1]), p25=q1, p75=q3,
+            p97_5=float(p[5]), p99_5=float(p[6]),
             mad=float(np.median(np.abs(finite - median))), max_abs=float(np.abs(finite).max()),
+            whisker_low=float(inside.min()), whisker_high=float(inside.max()),
+            n_outliers=float(finite.size - inside.size),
         )
     else:
         out.update({k: nan for k in STAT_KEYS[2:]})

@@ -44,13 +44,16 @@ def vmm_population(
     cols: int = 32,
     seed: int | None = 0,
     rng: np.random.Generator | None = None,
+    device_rng: np.random.Generator | None = None,
     **settings: Any,
 ) -> Population:
     """Run the seed-000 population on ``device``: rows x cols matrices, ``settings`` to the core.
 
     Defaults follow the protocol's known ranges: ``weight_range=1`` (A in [-1, 1]) and
     ``input_range=1`` (x in [0, 1]); both can be overridden. ``rng`` (if given) is used instead
-    of ``seed``; the same seed gives identical numbers.
+    of ``seed``; the same seed gives identical numbers. ``device_rng`` (if given) draws the
+    programming and read noise, so that A and x can be shared between populations (common random
+    numbers) while each device draws its own noise; otherwise both come from one generator.
     """
     check_range("trials", trials, lo=1)
     check_range("rows", rows, lo=1)
@@ -59,7 +62,7 @@ def vmm_population(
     a = gen.uniform(-1.0, 1.0, size=(trials, rows, cols))
     x = gen.uniform(0.0, 1.0, size=(trials, cols))
     settings = {"weight_range": 1.0, "input_range": 1.0, **settings}
-    core = AnalogCore(a, device, rng=gen, **settings)
+    core = AnalogCore(a, device, rng=gen if device_rng is None else device_rng, **settings)
     y = core.matvec(x)
     exact = np.einsum("tij,tj->ti", a, x)
     return Population(errors=y - exact, exact=exact, y=y, core=core)
