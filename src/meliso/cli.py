@@ -218,6 +218,79 @@ def vmm(
                    "from the moments and percentiles[/]")
 
 
+def _progress_runner(quiet: bool):  # type: ignore[no-untyped-def]
+    """A context manager and callback that show run progress (a bar, or log lines)."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    @contextmanager
+    def session(name: str):  # type: ignore[no-untyped-def]
+        if quiet:
+            def log(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
+                what = "cached" if cached else f"{record.get('seconds_simulation', 0):.2f} s"
+                params = ", ".join(f"{k}={v}" for k, v in record.get("params", {}).items())
+                _err.print(f"[{name}] {done}/{total} {params or 'base'} ({what})",
+                           highlight=False)
+            yield log
+            return
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
+                      console=_err, transient=False) as bar:
+            task = bar.add_task(name, total=None, last="")
+
+            def update(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
+                params = ", ".join(f"{k}={v}" for k, v in record.get("params", {}).items())
+                bar.update(task, completed=done, total=total,
+                           last=f"{params}{' (cached)' if cached else ''}")
+            yield update
+
+    return session
+
+
+@app.command()
+def run(
+    experiment: Annotated[str, typer.Argument(help="experiment YAML file")],
+    out: Annotated[str | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
+    executor: Annotated[str, typer.Option(help="serial | dask")] = "serial",
+    workers: Annotated[int | None, typer.Option(help="Dask LocalCluster workers")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="address of an existing Dask scheduler")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="log lines instead of a bar")] = False,
+) -> None:
+    """Run an experiment file: every sweep point, cached and resumable, then its report."""
+    from .experiments import load_experiment
+    from .experiments.runner import run_experiment
+
+    try:
+        config = load_experiment(experiment)
+        out_dir = out or f"runs/{config.name}"
+        with _progress_runner(quiet)(config.name) as on_point:
+            result = run_experiment(config, out_dir, executor=executor,  # type: ignore[arg-type]
+                                    workers=workers, scheduler=scheduler, on_point=on_point)
+    except ParameterError as exc:
+        _fail(str(exc))
+        return
+    _out.print(f"{len(result.rows)} points ({result.computed} computed, {result.cached} cached) "
+               f"-> {result.run_dir}/results.parquet, {result.run_dir}/report.md")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[str, typer.Argument(help="a finished run directory")],
+) -> None:
+    """Rebuild a run's figures and report.md from its stored results."""
+    from .experiments.report import build_report
+
+    try:
+        path = build_report(run_dir)
+    except ParameterError as exc:
+        _fail(str(exc))
+        return
+    _out.print(f"wrote {path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

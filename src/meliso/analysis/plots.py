@@ -74,9 +74,10 @@ def plot_histograms(
         if hi <= lo:
             lo, hi = lo - 1e-9, hi + 1e-9
         inside = e[(e >= lo) & (e <= hi)]
-        # normalise by the whole sample so the fitted density sits on the same scale
-        weights = np.full(inside.size, 1.0 / max(e.size, 1) / ((hi - lo) / 60))
-        ax.hist(inside, bins=60, range=(lo, hi), weights=weights, color="0.75", lw=0)
+        # density normalised by the whole sample, so the fitted density sits on the same scale
+        counts, edges = np.histogram(inside, bins=60, range=(lo, hi))
+        ax.stairs(counts / max(e.size, 1) / (edges[1] - edges[0]), edges, fill=True,
+                  color="0.75", lw=0)
         if fit is not None:
             grid = np.linspace(lo, hi, 400)
             ax.plot(grid, fitted_pdf(fit, grid), color=COLORS[3], lw=1.2, label=fit.family)

@@ -19,8 +19,9 @@
 A sweep axis is ``device``, ``model``, any device field (``sigma_c2c``, ``levels_ltp``...), any
 core setting (``mapping``, ``input_bits``...) or one of the study aliases:
 ``weight_bits`` (both level counts = 2^b), ``memory_window`` (= ``on_off_ratio``), ``c2c``
-(= ``sigma_c2c``), ``nl`` (``nl_ltp = +nl``, ``nl_ltd = -nl``) and ``with_nl`` (false zeroes both
-NL labels, applied last). Points are the product of the grid axes times the zipped axes.
+(= ``sigma_c2c``), ``nl`` (``nl_ltp = +nl``, ``nl_ltd = -nl``), ``with_nl`` (false zeroes both
+NL labels) and ``nonideal`` (false zeroes both NL labels and C-to-C); the last two are applied
+after everything else. Points are the product of the grid axes times the zipped axes.
 
 Validation expands and resolves every point, so an unknown key or an out-of-range value in any
 point is an error that names it before anything runs.
@@ -44,7 +45,7 @@ from ..analysis.fits import FAMILIES
 from ..core import CoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
 
-ALIASES = ("weight_bits", "memory_window", "c2c", "nl", "with_nl")
+ALIASES = ("weight_bits", "memory_window", "c2c", "nl", "with_nl", "nonideal")
 _DEVICE_FIELDS = set(AnalogDevice.model_fields) | set(BinaryDevice.model_fields)
 _CORE_FIELDS = set(CoreConfig.model_fields) - {"model"}
 
@@ -197,10 +198,10 @@ def _apply(name: str, value: Any, state: dict[str, Any]) -> None:
         if not isinstance(value, int | float):
             raise ParameterError(f"nl = {value!r} must be a number (the NL label magnitude)")
         dev["nl_ltp"], dev["nl_ltd"] = value, -value
-    elif name == "with_nl":
+    elif name in ("with_nl", "nonideal"):
         if not isinstance(value, bool):
-            raise ParameterError(f"with_nl = {value!r} must be true or false")
-        state["with_nl"] = value
+            raise ParameterError(f"{name} = {value!r} must be true or false")
+        state[name] = value
     elif name in _DEVICE_FIELDS and name != "kind":
         dev[name] = value
     elif name in _CORE_FIELDS:
@@ -216,6 +217,7 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any]) -> PointSpec
     base = config.base
     state: dict[str, Any] = {
         "device": base.device, "set": {}, "core": {"model": base.model}, "with_nl": True,
+        "nonideal": True,
     }
     try:
         for name, value in base.set.items():
@@ -231,8 +233,10 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any]) -> PointSpec
             _apply(name, value, state)
         for name, value in params.items():
             _apply(name, value, state)
-        if not state["with_nl"]:
+        if not state["with_nl"] or not state["nonideal"]:
             state["set"]["nl_ltp"] = state["set"]["nl_ltd"] = 0.0
+        if not state["nonideal"]:
+            state["set"]["sigma_c2c"] = 0.0
         device = get_device(state["device"], **state["set"])  # validates every device field
         validate_model(CoreConfig, state["core"])  # validates every core setting
     except ParameterError as exc:

@@ -1,0 +1,107 @@
+"""The built-in MELISO study (seed 000): Figs. 2-5 and Table II with both models.
+
+``meliso reproduce meliso`` runs the five study experiments shipped in
+``experiments/meliso/*.yaml`` (the same files ``meliso run`` accepts), each into its own cached,
+resumable run directory under ``OUT``, then writes the study's own outputs into ``OUT``:
+
+- ``table2.csv`` (model, device, nonideal, best_fit and the statistics), ``fig2a.csv``
+  (weight_bits), ``fig2b.csv`` (memory_window), ``fig3.csv`` (nl), ``fig4.csv`` (with_nl, c2c);
+- ``figures/``: the seed's figures as PNG and PDF, for each model;
+- ``report.md``: the seed's Table II beside both models and, for every seed finding, whether
+  each model reproduces it, with the numbers and the mechanism
+  (:mod:`meliso.experiments.findings`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._io import atomic_write_text
+from .._validation import ParameterError
+from .config import ExperimentConfig, load_experiment
+from .runner import Executor, ProgressCallback, run_experiment
+
+STUDY = "meliso"
+EXPERIMENTS = ("fig2a", "fig2b", "fig3", "fig4", "table2")
+SWEPT = {"fig2a": ["weight_bits"], "fig2b": ["memory_window"], "fig3": ["nl"],
+         "fig4": ["with_nl", "c2c"], "table2": ["device", "nonideal"]}
+STAT_COLUMNS = ["mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5"]
+MODELS = ("physics", "neurosim")
+QUICK_TRIALS = 100
+
+
+def study_file(name: str) -> Path:
+    """Path of a shipped study file (``fig2a.yaml``, ``seed_table2.csv``...)."""
+    return Path(str(resources.files("meliso.experiments") / "studies" / STUDY / name))
+
+
+def study_config(name: str, *, quick: bool = False,
+                 models: tuple[str, ...] = MODELS) -> ExperimentConfig:
+    """A study experiment, with fewer trials (``quick``) or fewer models if asked."""
+    data: dict[str, Any] = yaml.safe_load(study_file(f"{name}.yaml").read_text())
+    if quick:
+        data["trials"] = QUICK_TRIALS
+        data["name"] = f"{name}-quick"
+    data["sweep"]["grid"]["model"] = list(models)
+    return load_experiment(data)
+
+
+def seed_table2() -> list[dict[str, Any]]:
+    """Seed 000 Table II, as published (shipped as data)."""
+    rows = list(csv.DictReader(io.StringIO(study_file("seed_table2.csv").read_text())))
+    for r in rows:
+        r["nonideal"] = r["nonideal"] == "true"
+        for k in ("mean", "variance", "skewness", "kurtosis"):
+            r[k] = float(r[k])
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def reproduce_meliso(
+    out: str | Path = "runs/meliso",
+    *,
+    quick: bool = False,
+    models: tuple[str, ...] = MODELS,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_point: Callable[[str], ProgressCallback] | None = None,
+) -> Path:
+    """Run the whole study into ``out`` and write its CSVs, figures and report."""
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown or not models:
+        raise ParameterError(f"model = {unknown or models}: allowed physics, neurosim or both")
+    root = Path(out)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for name in EXPERIMENTS:
+        config = study_config(name, quick=quick, models=models)
+        callback = on_point(config.name) if on_point is not None else None
+        # the study writes its own figures and report below; `meliso report OUT/NAME` builds
+        # a run's generic one on demand
+        run = run_experiment(config, root / config.name, executor=executor, workers=workers,
+                             scheduler=scheduler, on_point=callback, report=False)
+        results[name] = run.rows
+    for name, rows in results.items():
+        cols = ["model", *SWEPT[name]]
+        if name == "table2":
+            cols.append("best_fit")
+        write_csv(root / f"{name}.csv", rows, [*cols, *STAT_COLUMNS, "n", "n_nonfinite",
+                                               *([] if name == "table2" else ["best_fit"])])
+    from .findings import write_study_report
+
+    write_study_report(root, results, seed_table2(), quick=quick)
+    return root / "report.md"
