@@ -291,6 +291,55 @@ def report(
     _out.print(f"wrote {path}")
 
 
+@app.command()
+def reproduce(
+    study: Annotated[str, typer.Argument(help="the built-in study: meliso (seed 000)")],
+    out: Annotated[str | None, typer.Option(help="output directory (default: runs/STUDY)")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="100 trials per point")] = False,
+    model: Annotated[str, typer.Option(help="physics | neurosim | both")] = "both",
+    executor: Annotated[str, typer.Option(help="serial | dask")] = "serial",
+    workers: Annotated[int | None, typer.Option(help="Dask LocalCluster workers")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="address of an existing Dask scheduler")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="log lines instead of a bar")] = False,
+) -> None:
+    """Reproduce a seed study end to end: CSVs, figures and a report (cached, resumable)."""
+    from .experiments.reproduce import MODELS, reproduce_meliso
+
+    if study != "meliso":
+        _fail(f"study = '{study}': allowed studies are: meliso")
+    if model not in ("physics", "neurosim", "both"):
+        _fail(f"--model = '{model}': allowed physics, neurosim or both")
+    models = MODELS if model == "both" else (model,)
+    out_dir = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
+    t0 = time.perf_counter()
+    try:
+        progress = _progress_runner(quiet)
+        cms: list[Any] = []
+
+        def on_point(name: str):  # type: ignore[no-untyped-def]
+            while cms:  # one live progress display at a time: close the previous experiment's
+                cms.pop().__exit__(None, None, None)
+            cm = progress(name)
+            cms.append(cm)
+            return cm.__enter__()
+
+        try:
+            report_path = reproduce_meliso(
+                out_dir, quick=quick, models=models, executor=executor,  # type: ignore[arg-type]
+                workers=workers, scheduler=scheduler, on_point=on_point,
+            )
+        finally:
+            for cm in cms:
+                cm.__exit__(None, None, None)
+    except ParameterError as exc:
+        _fail(str(exc))
+        return
+    _out.print(f"MELISO study ({', '.join(models)}) in {time.perf_counter() - t0:.1f} s -> "
+               f"{report_path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -79,9 +79,9 @@ def _trend(name: str, x: str, sign: int, min_ratio: float) -> Callable[[dict[str
         rho = _rho(xs, iqr)
         ratio = iqr[-1] / iqr[0] if iqr[0] > 0 else math.inf
         big = ratio > min_ratio if sign > 0 else ratio < 1 / min_ratio
-        return _v([sign * rho > 0.7, big], f"IQR {iqr[0]:.3g} at {x} = {xs[0]:g} -> {iqr[-1]:.3g} at "
-                       f"{xs[-1]:g} (Spearman rho {rho:+.2f}); variance {var[0]:.3g} -> "
-                       f"{var[-1]:.3g}")
+        evidence = (f"IQR {iqr[0]:.3g} at {x} = {xs[0]:g} -> {iqr[-1]:.3g} at {xs[-1]:g} "
+                    f"(Spearman rho {rho:+.2f}); variance {var[0]:.3g} -> {var[-1]:.3g}")
+        return _v([sign * rho > 0.7, big], evidence)
     return test
 
 
@@ -94,9 +94,10 @@ def _nl_shape(results: dict[str, Rows], model: str) -> Verdict:
     r2_exp = float(np.corrcoef(xs, logv)[0, 1] ** 2)
     slope, _ = np.polyfit(np.log(xs), logv, 1)
     r2_pow = float(np.corrcoef(np.log(xs), logv)[0, 1] ** 2)
-    return _v([rho > 0.7, r2_exp > r2_pow], f"IQR rises monotonically: {'yes' if rho > 0.7 else 'no'} "
-                   f"(rho {rho:+.2f}); log variance against NL: R^2 {r2_exp:.3f} (exponential) "
-                   f"vs against log NL: R^2 {r2_pow:.3f} (power law, exponent {slope:.2f})")
+    evidence = (f"IQR rises monotonically: {'yes' if rho > 0.7 else 'no'} (rho {rho:+.2f}); "
+                f"log variance against NL: R^2 {r2_exp:.3f} (exponential) vs against log NL: "
+                f"R^2 {r2_pow:.3f} (power law, exponent {slope:.2f})")
+    return _v([rho > 0.7, r2_exp > r2_pow], evidence)
 
 
 def _c2c_rises(results: dict[str, Rows], model: str) -> Verdict:
@@ -159,7 +160,8 @@ def _not_normal(results: dict[str, Rows], model: str) -> Verdict:
     fits = {f"{r['device']}{' (non-ideal)' if r['nonideal'] else ''}": r.get("best_fit")
             for r in rows}
     n_other = sum(1 for f in fits.values() if f != "normal")
-    return Verdict(n_other, len(fits), f"best fits: {', '.join(f'{k} {v}' for k, v in fits.items())}")
+    listed = ", ".join(f"{k} {v}" for k, v in fits.items())
+    return Verdict(n_other, len(fits), f"best fits: {listed}")
 
 
 def _kurtosis_ag(results: dict[str, Rows], model: str) -> Verdict:

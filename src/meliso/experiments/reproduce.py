@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from contextlib import nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import yaml
 from .._io import atomic_write_text
 from .._validation import ParameterError
 from .config import ExperimentConfig, load_experiment
-from .runner import Executor, ProgressCallback, run_experiment
+from .runner import Executor, ProgressCallback, dask_client, run_experiment
 
 STUDY = "meliso"
 EXPERIMENTS = ("fig2a", "fig2b", "fig3", "fig4", "table2")
@@ -87,14 +88,18 @@ def reproduce_meliso(
         raise ParameterError(f"model = {unknown or models}: allowed physics, neurosim or both")
     root = Path(out)
     results: dict[str, list[dict[str, Any]]] = {}
-    for name in EXPERIMENTS:
-        config = study_config(name, quick=quick, models=models)
-        callback = on_point(config.name) if on_point is not None else None
-        # the study writes its own figures and report below; `meliso report OUT/NAME` builds
-        # a run's generic one on demand
-        run = run_experiment(config, root / config.name, executor=executor, workers=workers,
-                             scheduler=scheduler, on_point=callback, report=False)
-        results[name] = run.rows
+    configs = [study_config(name, quick=quick, models=models) for name in EXPERIMENTS]
+    # one Dask cluster for the whole study: workers start and load their kernels once
+    cluster = dask_client(workers, scheduler) if executor == "dask" else nullcontext()
+    with cluster as client:
+        for name, config in zip(EXPERIMENTS, configs, strict=True):
+            callback = on_point(config.name) if on_point is not None else None
+            # the study writes its own figures and report below; `meliso report OUT/NAME`
+            # builds a run's generic one on demand
+            run = run_experiment(config, root / config.name, executor=executor,
+                                 workers=workers, scheduler=scheduler, on_point=callback,
+                                 report=False, client=client)
+            results[name] = run.rows
     for name, rows in results.items():
         cols = ["model", *SWEPT[name]]
         if name == "table2":
