@@ -218,14 +218,14 @@ def vmm(
                    "from the moments and percentiles[/]")
 
 
-def _progress_runner(quiet: bool):  # type: ignore[no-untyped-def]
+def _progress_runner(quiet: bool):
     """A context manager and callback that show run progress (a bar, or log lines)."""
     from contextlib import contextmanager
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     @contextmanager
-    def session(name: str):  # type: ignore[no-untyped-def]
+    def session(name: str):
         if quiet:
             def log(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
                 what = "cached" if cached else f"{record.get('seconds_simulation', 0):.2f} s"
@@ -318,7 +318,7 @@ def reproduce(
         progress = _progress_runner(quiet)
         cms: list[Any] = []
 
-        def on_point(name: str):  # type: ignore[no-untyped-def]
+        def on_point(name: str):
             while cms:  # one live progress display at a time: close the previous experiment's
                 cms.pop().__exit__(None, None, None)
             cm = progress(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def plot_histograms(
 
 
 def plot_boxes(
-    labels: Sequence[str], stats: Sequence[dict[str, float]], stem: str | Path, *,
+    labels: Sequence[str], stats: Sequence[Mapping[str, Any]], stem: str | Path, *,
     ylabel: str = "error e = y - Ax", title: str = "",
 ) -> list[Path]:
     """Tukey box plots from stored statistics (p25, median, p75, whiskers; outliers counted)."""
@@ -114,7 +114,7 @@ def plot_boxes(
 
 
 def plot_spread(
-    series: dict[str, tuple[Sequence[float], Sequence[dict[str, float]]]],
+    series: Mapping[str, tuple[Sequence[float], Sequence[Mapping[str, Any]]]],
     stem: str | Path,
     *,
     xlabel: str,

@@ -28,28 +28,28 @@ def _log_cosh(t: np.ndarray) -> np.ndarray:
 class shash_gen(rv_continuous):
     """Jones-Pewsey sinh-arcsinh distribution; shape parameters ``epsilon`` and ``delta``."""
 
-    def _argcheck(self, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _argcheck(self, epsilon, delta):
         return np.isfinite(epsilon) & (delta > 0)
 
-    def _logpdf(self, y, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _logpdf(self, y, epsilon, delta):
         t = delta * np.arcsinh(y) - epsilon
         s = np.sinh(t)
         return (np.log(delta) + _log_cosh(t) - _LOG_SQRT_2PI - 0.5 * np.log1p(y * y)
                 - 0.5 * s * s)
 
-    def _pdf(self, y, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _pdf(self, y, epsilon, delta):
         return np.exp(self._logpdf(y, epsilon, delta))
 
-    def _cdf(self, y, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _cdf(self, y, epsilon, delta):
         return special.ndtr(np.sinh(delta * np.arcsinh(y) - epsilon))
 
-    def _sf(self, y, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _sf(self, y, epsilon, delta):
         return special.ndtr(-np.sinh(delta * np.arcsinh(y) - epsilon))
 
-    def _ppf(self, q, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _ppf(self, q, epsilon, delta):
         return np.sinh((np.arcsinh(special.ndtri(q)) + epsilon) / delta)
 
-    def _isf(self, q, epsilon, delta):  # type: ignore[no-untyped-def]
+    def _isf(self, q, epsilon, delta):
         return np.sinh((np.arcsinh(-special.ndtri(q)) + epsilon) / delta)
 
 

@@ -312,7 +312,8 @@ def _figures(root: Path, results: dict[str, Rows], models: list[str]) -> list[tu
             picks = [r for r in rows if r[x] in _ends(sorted({r[x] for r in rows}))]
             panels = [(_label(r, x, group), _errors(root, name, r),
                        fit_from_record(r.get("best_fit"), r.get("best_fit_params")))
-                      for r in sorted(picks, key=lambda r: (str(r.get(group)), float(r[x])))]
+                      for r in sorted(picks, key=lambda r: (str(r[group]) if group else "",
+                                                            float(r[x])))]
             plot_histograms(panels, fig_dir / f"{stem}_hist")
             out.append((f"{name}, {model}: error histograms with the best fit",
                         f"figures/{stem}_hist.png"))
