@@ -66,7 +66,8 @@ def plot_histograms(
     n = max(1, len(panels))
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.1 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.3 * nrows), squeeze=False,
+                             layout="constrained")
     for ax, (title, errors, fit) in zip(axes.flat, panels, strict=False):
         e = np.asarray(errors, dtype=float).reshape(-1)
         e = e[np.isfinite(e)]
@@ -87,7 +88,6 @@ def plot_histograms(
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.tight_layout()
     return save_figure(fig, stem)
 
 
@@ -101,7 +101,7 @@ def plot_boxes(
          "q3": s["p75"], "whislo": s["whisker_low"], "whishi": s["whisker_high"], "fliers": []}
         for lab, s in zip(labels, stats, strict=True)
     ]
-    fig, ax = plt.subplots(figsize=(max(3.0, 0.75 * len(boxes) + 1), 2.8))
+    fig, ax = plt.subplots(figsize=(max(3.0, 0.75 * len(boxes) + 1), 2.8), layout="constrained")
     ax.bxp(boxes, showfliers=False, patch_artist=True,
            boxprops={"facecolor": "0.85"}, medianprops={"color": COLORS[3]})
     ax.axhline(0, color="0.5", lw=0.5)
@@ -109,7 +109,6 @@ def plot_boxes(
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return save_figure(fig, stem)
 
 
@@ -122,7 +121,7 @@ def plot_spread(
     logx: bool = False,
 ) -> list[Path]:
     """Per series: median with IQR and 2.5-97.5 % bands (left), variance on a log axis (right)."""
-    fig, (ax, axv) = plt.subplots(1, 2, figsize=(7.0, 2.8))
+    fig, (ax, axv) = plt.subplots(1, 2, figsize=(7.0, 2.8), layout="constrained")
     for i, (name, (xs, stats)) in enumerate(series.items()):
         c = COLORS[i % len(COLORS)]
         x = np.asarray(xs, dtype=float)
@@ -146,5 +145,4 @@ def plot_spread(
     ax.legend(frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return save_figure(fig, stem)

@@ -1,0 +1,95 @@
+"""The MELISO study end to end (quick), and the evidence behind the report's mechanisms."""
+
+import csv
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from meliso.core import AnalogCore
+from meliso.devices import get_device
+from meliso.experiments.findings import FINDINGS
+from meliso.experiments.reproduce import reproduce_meliso, seed_table2
+
+STATS = ["mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5"]
+COLUMNS = {
+    "table2.csv": ["model", "device", "nonideal", "best_fit", *STATS],
+    "fig2a.csv": ["model", "weight_bits", *STATS],
+    "fig2b.csv": ["model", "memory_window", *STATS],
+    "fig3.csv": ["model", "nl", *STATS],
+    "fig4.csv": ["model", "with_nl", "c2c", *STATS],
+}
+
+
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    reproduce_meliso(out, quick=True)
+    return out
+
+
+def test_quick_study_writes_every_output(quick_study):
+    for name, cols in COLUMNS.items():
+        with open(quick_study / name) as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows, name
+        assert set(cols) <= set(rows[0]), (name, rows[0].keys())
+        assert {r["model"] for r in rows} == {"physics", "neurosim"}
+    assert len(list(csv.DictReader(open(quick_study / "table2.csv")))) == 16
+    figures = {p.name for p in (quick_study / "figures").iterdir()}
+    for stem in ("fig2a_physics", "fig2b_neurosim", "fig3_physics_hist", "fig4_neurosim",
+                 "fig5a_physics", "fig5b_neurosim", "fig5_boxes_physics"):
+        assert f"{stem}.png" in figures and f"{stem}.pdf" in figures
+    report = (quick_study / "report.md").read_text()
+    for seed_row in seed_table2():  # the seed's Table II is set beside both models
+        assert f"| {seed_row['device']} | {seed_row['nonideal']} | {seed_row['best_fit']} |" in (
+            report)
+    for finding in FINDINGS:
+        assert f"### {finding.label}: " in report
+    assert report.count("- **physics: ") == len(FINDINGS)
+    assert report.count("- **neurosim: ") == len(FINDINGS)
+    assert "Quick run" in report
+
+
+def test_quick_study_rerun_is_fully_cached(quick_study, capsys):
+    calls = []
+
+    def on_point(name):
+        return lambda done, total, record, cached: calls.append(cached)
+
+    reproduce_meliso(quick_study, quick=True, on_point=on_point)
+    assert calls and all(calls)
+
+
+def test_physics_verdicts_on_the_quick_study(quick_study):
+    """The physics findings the tests of test_population.py establish hold here too."""
+    from meliso.experiments.findings import FINDINGS as F
+    from meliso.experiments.store import read_results
+
+    results = {n: read_results(quick_study / f"{n}-quick")
+               for n in ("fig2a", "fig2b", "fig3", "fig4", "table2")}
+    status = {f.label: f.test(results, "physics").status for f in F}
+    assert status["Fig. 2a"] == "reproduced"
+    assert status["Fig. 2b"] == "not reproduced"  # the window drops out of a differential read
+    assert status["Fig. 4a/b"] == "reproduced"
+    assert status["Fig. 5b"] in ("reproduced", "partly")  # EpiRAM best in any case
+    ns = {f.label: f.test(results, "neurosim").status for f in F}
+    assert ns["Fig. 2b"] == "reproduced"  # the Q1 offset shrinks as the window widens
+
+
+def test_neurosim_calibration_masks_nonlinearity():
+    """Evidence for the Fig. 3 mechanism stated for the neurosim model."""
+    rng = np.random.default_rng(0)
+    a, x = rng.uniform(-1, 1, (300, 32, 32)), rng.uniform(0, 1, (300, 32))
+    x_q = np.floor(x * 1023 + 0.5) / 1023
+    raw_iqr, cal_iqr = [], []
+    for nl in (0, 5):
+        dev = get_device("Ag:a-Si", on_off_ratio=100, sigma_c2c=0, nl_ltp=nl, nl_ltd=-nl)
+        raw = AnalogCore(a, dev, model="neurosim", calibration="none").matvec(x)
+        offset = 2 / (100 - 1) * x_q.sum(-1, keepdims=True)  # the Q1 offset, removed
+        raw_iqr.append(stats.iqr(raw + offset - np.einsum("tij,tj->ti", a, x_q)))
+        cal = AnalogCore(a, dev, model="neurosim").matvec(x) - np.einsum("tij,tj->ti", a, x)
+        cal_iqr.append(stats.iqr(cal[np.isfinite(cal)]))
+    assert raw_iqr[1] > 10 * raw_iqr[0]  # NeuroSim's own read follows NL
+    assert cal_iqr[0] > 5 * raw_iqr[0]  # the calibration adds its own error at NL = 0
+    assert cal_iqr[1] < 0.7 * raw_iqr[1]  # and removes part of NL's error at NL = 5
