@@ -97,16 +97,19 @@ def plot_boxes(
 ) -> list[Path]:
     """Tukey box plots from stored statistics (p25, median, p75, whiskers; outliers counted)."""
     boxes = [
-        {"label": f"{lab}\n({int(s['n_outliers'])} out)", "med": s["median"], "q1": s["p25"],
-         "q3": s["p75"], "whislo": s["whisker_low"], "whishi": s["whisker_high"], "fliers": []}
+        {"label": f"{lab} ({int(s['n_outliers'])} outliers)", "med": s["median"],
+         "q1": s["p25"], "q3": s["p75"], "whislo": s["whisker_low"],
+         "whishi": s["whisker_high"], "fliers": []}
         for lab, s in zip(labels, stats, strict=True)
-    ]
-    fig, ax = plt.subplots(figsize=(max(3.0, 0.75 * len(boxes) + 1), 2.8), layout="constrained")
-    ax.bxp(boxes, showfliers=False, patch_artist=True,
+    ][::-1]  # horizontal boxes, first point on top
+    longest = max((len(b["label"]) for b in boxes), default=10)
+    fig, ax = plt.subplots(figsize=(3.5 + 0.055 * longest, 0.6 + 0.28 * len(boxes)),
+                           layout="constrained")
+    ax.bxp(boxes, showfliers=False, patch_artist=True, orientation="horizontal",
            boxprops={"facecolor": "0.85"}, medianprops={"color": COLORS[3]})
-    ax.axhline(0, color="0.5", lw=0.5)
-    ax.set_ylabel(ylabel)
-    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax.axvline(0, color="0.5", lw=0.5)
+    ax.set_xlabel(ylabel)
+    ax.tick_params(axis="y", labelsize=7)
     if title:
         ax.set_title(title)
     return save_figure(fig, stem)
