@@ -179,10 +179,11 @@ FINDINGS = (
         {"physics": "Weight quantisation: every extra bit halves the level spacing, so the "
                     "spread halves per bit (2^-10 over the sweep) and is the only error left "
                     "with NL and C-to-C off.",
-         "neurosim": "The same quantisation down to about 4 bits; below that a floor set by "
+         "neurosim": "The same quantisation up to about 4 bits; from there on a floor set by "
                      "NeuroSim's initial state without +G_min (Q1): the offset -2/(on/off - 1) "
                      "makes the two-point calibration rescale each row's x-dependent part by "
-                     "R/(2S), an error independent of the bits."},
+                     "R/(2S), an error independent of the bits (it shrinks with the window, "
+                     "Fig. 2b)."},
     ),
     Finding(
         "Fig. 2b", "Error falls as the memory window widens from 12.5.",
