@@ -6,6 +6,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -218,46 +219,64 @@ def vmm(
                    "from the moments and percentiles[/]")
 
 
-def _progress_runner(quiet: bool):
-    """A context manager and callback that show run progress (a bar, or log lines)."""
-    from contextlib import contextmanager
+class _Progress:
+    """Run progress on stderr: one Rich bar per experiment, or log lines with ``--quiet``."""
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
 
-    @contextmanager
-    def session(name: str):
-        if quiet:
+    def start(self, name: str) -> Callable[[int, int, dict[str, Any], bool], None]:
+        """A callback for one experiment's points (closes the previous experiment's bar)."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.close()
+
+        def label(record: dict[str, Any]) -> str:
+            return ", ".join(f"{k}={v}" for k, v in record.get("params", {}).items()) or "base"
+
+        if self.quiet:
             def log(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
                 what = "cached" if cached else f"{record.get('seconds_simulation', 0):.2f} s"
-                params = ", ".join(f"{k}={v}" for k, v in record.get("params", {}).items())
-                _err.print(f"[{name}] {done}/{total} {params or 'base'} ({what})",
-                           highlight=False)
-            yield log
-            return
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-                      console=_err, transient=False) as bar:
-            task = bar.add_task(name, total=None, last="")
+                _err.print(f"[{name}] {done}/{total} {label(record)} ({what})", highlight=False)
+            return log
+        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                       MofNCompleteColumn(), TextColumn("{task.fields[last]}"), console=_err)
+        task = bar.add_task(name, total=None, last="")
+        bar.start()
+        self._bar = bar
 
-            def update(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
-                params = ", ".join(f"{k}={v}" for k, v in record.get("params", {}).items())
-                bar.update(task, completed=done, total=total,
-                           last=f"{params}{' (cached)' if cached else ''}")
-            yield update
+        def update(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
+            bar.update(task, completed=done, total=total,
+                       last=label(record) + (" (cached)" if cached else ""))
+        return update
 
-    return session
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+ExecutorOpt = Annotated[str, typer.Option(help="serial | dask")]
+WorkersOpt = Annotated[int | None, typer.Option(help="Dask LocalCluster workers (default 2)")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="address of an existing Dask scheduler")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="log lines instead of a progress bar")]
 
 
 @app.command()
 def run(
     experiment: Annotated[str, typer.Argument(help="experiment YAML file")],
     out: Annotated[str | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
-    executor: Annotated[str, typer.Option(help="serial | dask")] = "serial",
-    workers: Annotated[int | None, typer.Option(help="Dask LocalCluster workers")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="address of an existing Dask scheduler")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="log lines instead of a bar")] = False,
+    executor: ExecutorOpt = "serial",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run an experiment file: every sweep point, cached and resumable, then its report."""
     from .experiments import load_experiment
@@ -266,9 +285,10 @@ def run(
     try:
         config = load_experiment(experiment)
         out_dir = out or f"runs/{config.name}"
-        with _progress_runner(quiet)(config.name) as on_point:
+        with _Progress(quiet) as progress:
             result = run_experiment(config, out_dir, executor=executor,  # type: ignore[arg-type]
-                                    workers=workers, scheduler=scheduler, on_point=on_point)
+                                    workers=workers, scheduler=scheduler,
+                                    on_point=progress.start(config.name))
     except ParameterError as exc:
         _fail(str(exc))
         return
@@ -297,12 +317,10 @@ def reproduce(
     out: Annotated[str | None, typer.Option(help="output directory (default: runs/STUDY)")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="100 trials per point")] = False,
     model: Annotated[str, typer.Option(help="physics | neurosim | both")] = "both",
-    executor: Annotated[str, typer.Option(help="serial | dask")] = "serial",
-    workers: Annotated[int | None, typer.Option(help="Dask LocalCluster workers")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="address of an existing Dask scheduler")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="log lines instead of a bar")] = False,
+    executor: ExecutorOpt = "serial",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Reproduce a seed study end to end: CSVs, figures and a report (cached, resumable)."""
     from .experiments.reproduce import MODELS, reproduce_meliso
@@ -315,24 +333,11 @@ def reproduce(
     out_dir = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     t0 = time.perf_counter()
     try:
-        progress = _progress_runner(quiet)
-        cms: list[Any] = []
-
-        def on_point(name: str):
-            while cms:  # one live progress display at a time: close the previous experiment's
-                cms.pop().__exit__(None, None, None)
-            cm = progress(name)
-            cms.append(cm)
-            return cm.__enter__()
-
-        try:
+        with _Progress(quiet) as progress:
             report_path = reproduce_meliso(
                 out_dir, quick=quick, models=models, executor=executor,  # type: ignore[arg-type]
-                workers=workers, scheduler=scheduler, on_point=on_point,
+                workers=workers, scheduler=scheduler, on_point=progress.start,
             )
-        finally:
-            for cm in cms:
-                cm.__exit__(None, None, None)
     except ParameterError as exc:
         _fail(str(exc))
         return
