@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._validation import ParameterError
-from .analysis import summarize, tail_share
+from .analysis import summarize
 from .devices import AnalogDevice, all_presets, get_device
 
 app = typer.Typer(
@@ -185,12 +185,7 @@ def vmm(
         "weight_slices": pop.core.slicing.slices, "bits_per_slice": pop.core.slicing.bits,
         "mad": stats["mad"], "max_abs": stats["max_abs"], "seconds": elapsed,
     }
-    cal = core.calibration
-    if cal is not None:
-        span = abs(cal.span).reshape(-1)
-        extra["sq_error_share_smallest_span_1pct"] = tail_share(pop.errors.reshape(-1, 1), span)
-        extra["sign_flip_fraction"] = float(cal.sign_flipped.mean())
-        extra["zero_span_rows"] = int((cal.span == 0).sum())
+    extra.update(pop.calibration_diagnostics())
     extra.update(pop.core.programming_summary())
     if as_json:
         typer.echo(json.dumps(_json_safe({**result, **extra})))

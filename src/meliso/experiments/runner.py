@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import ParameterError
-from ..analysis import summarize, tail_share
+from ..analysis import summarize
 from ..analysis.fits import fit_distributions
 from ..devices import get_device
 from ..workloads import vmm_population
@@ -58,12 +58,7 @@ def compute_point(spec: PointSpec) -> tuple[dict[str, Any], NDArray[np.float64]]
         **dict(spec.params),
         **summarize(pop.errors, pop.exact),
     }
-    cal = core.calibration
-    if cal is not None:
-        span = np.abs(cal.span).reshape(-1)
-        record["sq_error_share_smallest_span_1pct"] = tail_share(pop.errors, span, 0.01)
-        record["sign_flip_fraction"] = float(cal.sign_flipped.mean())
-        record["zero_span_rows"] = int((cal.span == 0).sum())
+    record.update(pop.calibration_diagnostics())
     t1 = time.perf_counter()
     if spec.families:
         report = fit_distributions(pop.errors, spec.families)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_range
+from ..analysis import tail_share
 from ..core import AnalogCore
 from ..devices import Device
 
@@ -34,6 +35,23 @@ class Population:
     def flat_errors(self) -> FloatArray:
         """All errors concatenated (trials * rows,), as the seed reports them."""
         return self.errors.reshape(-1)
+
+    def calibration_diagnostics(self) -> dict[str, float]:
+        """With two-point calibration: how much the few worst-calibrated rows dominate.
+
+        ``sq_error_share_smallest_span_1pct``: share of the sum of e^2 from the 1 % of rows
+        with the smallest |d - m|; ``sign_flip_fraction``: rows MELISO negates (d < m);
+        ``zero_span_rows``: rows with d = m (inf/NaN outputs). Empty without calibration.
+        """
+        cal = self.core.calibration
+        if cal is None:
+            return {}
+        span = np.abs(cal.span).reshape(-1)
+        return {
+            "sq_error_share_smallest_span_1pct": tail_share(self.errors, span, 0.01),
+            "sign_flip_fraction": float(cal.sign_flipped.mean()),
+            "zero_span_rows": int((cal.span == 0).sum()),
+        }
 
 
 def vmm_population(
