@@ -1,12 +1,16 @@
 """Crossbar circuits: output currents from conductances and word-line voltages."""
 
 from .ideal import ideal_currents, series_conductance
+from .solve import METHODS, TOPOLOGIES, solve_currents
 from .neurosim import NEUROSIM_WIRE_OHM, neurosim_cell_currents, neurosim_series_resistance
 
 __all__ = [
+    "METHODS",
     "NEUROSIM_WIRE_OHM",
+    "TOPOLOGIES",
     "ideal_currents",
     "neurosim_cell_currents",
     "neurosim_series_resistance",
     "series_conductance",
+    "solve_currents",
 ]
