@@ -1,8 +1,8 @@
 """Crossbar circuits: output currents from conductances and word-line voltages."""
 
 from .ideal import ideal_currents, series_conductance
-from .solve import METHODS, TOPOLOGIES, solve_currents
 from .neurosim import NEUROSIM_WIRE_OHM, neurosim_cell_currents, neurosim_series_resistance
+from .solve import METHODS, TOPOLOGIES, solve_currents
 
 __all__ = [
     "METHODS",
