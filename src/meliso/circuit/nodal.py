@@ -33,7 +33,8 @@ class NodalSolution:
     driver_currents_a: FloatArray  # (batch, rows): current each driver delivers
 
 
-def _system(g_s: FloatArray, on: NDArray[np.bool_], r_b: float, r_w: float):  # type: ignore[no-untyped-def]
+def _system(g_s: FloatArray, on: NDArray[np.bool_], r_b: float, r_w: float
+            ) -> tuple[sp.csc_matrix, FloatArray, int]:
     """Matrix, unknown indices and the pieces needed for right-hand sides, for one pattern."""
     rows, cols = g_s.shape
     g = g_s * on[:, None]
@@ -42,7 +43,9 @@ def _system(g_s: FloatArray, on: NDArray[np.bool_], r_b: float, r_w: float):  # 
     idx = np.arange(rows * cols).reshape(rows, cols)
     wi, bi = idx, idx + n_w  # indices when the node kind is unknown
     diag = np.zeros(n_w + n_b)
-    off_r, off_c, off_v = [], [], []
+    off_r: list[NDArray[np.int64]] = []
+    off_c: list[NDArray[np.int64]] = []
+    off_v: list[FloatArray] = []
 
     def couple(a: NDArray[np.int64], b: NDArray[np.int64], cond: FloatArray) -> None:
         off_r.extend((a.ravel(), b.ravel()))
