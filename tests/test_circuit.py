@@ -203,3 +203,24 @@ def test_chain_rejects_mixed_read_voltages():
 
 def test_table_iii_technologies_are_all_exercised():
     assert {c[0] for c in CASES} == set(TABLE_III)
+
+
+def test_core_reads_through_the_wire_network():
+    from meliso.core import AnalogCore
+
+    rng = np.random.default_rng(9)
+    a = rng.uniform(0, 1, (16, 16))  # positive weights: wires can only lower the outputs
+    x = rng.uniform(0.2, 1, (4, 16))
+    dev = get_device("ideal", r_on_ohm=1e4)
+    tile = dict(weight_range=1.0, input_range=1.0, tile_rows=16, tile_cols=16)
+    plain = AnalogCore(a, dev, **tile)
+    wired = AnalogCore(a, dev, **tile, r_bitline_ohm=2.5, r_wordline_ohm=2.5)
+    y0, y1 = plain.matvec(x), wired.matvec(x)
+    assert np.all(y1 < y0) and np.all(y1 > 0.5 * y0)
+    # the same currents as solve_currents on the programmed tile
+    v = x * dev.v_read_v
+    i = solve_currents(wired.g_s[0, 0, 0], v, r_bitline_ohm=2.5, r_wordline_ohm=2.5)
+    np.testing.assert_allclose(wired.matvec(x), (i[:, 0::2] - i[:, 1::2]) / wired.step_a,
+                               rtol=1e-12)
+    with pytest.raises(ParameterError, match="r_bitline_ohm = 1.0 is not available with model"):
+        AnalogCore(a, "EpiRAM", model="neurosim", r_bitline_ohm=1.0)

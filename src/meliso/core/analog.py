@@ -12,7 +12,8 @@ Pipeline (``ARCHITECTURE.md``): mapping -> devices -> circuit -> decode.
    write-and-verify (:mod:`meliso.devices.programming`).
 4. Circuit: word lines driven at V_read x (analog) or bit-serial planes; each cell conducts
    through its access transistor, g_eff = 1 / (R_cell (1 + read noise) + R_access); column
-   currents are ideal Kirchhoff sums (:mod:`meliso.circuit`).
+   currents are ideal Kirchhoff sums, or with ``r_bitline_ohm``/``r_wordline_ohm`` the solution
+   of the tile's wire network (``circuit``, ``topology``; :func:`meliso.circuit.solve_currents`).
 5. Decode: column currents -> weights by the nominal full-scale step
    Delta_I = V_read (g_eff(G_max) - g_eff(G_min)); tiles' partial sums are added digitally and
    scaled back by the tile and input scales. Optionally MELISO's per-row two-point calibration
@@ -39,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import ParameterError, validate_model
-from ..circuit import ideal_currents, series_conductance
+from ..circuit import ideal_currents, series_conductance, solve_currents
 from ..devices import (
     AnalogDevice,
     BinaryDevice,
@@ -258,16 +259,33 @@ class AnalogCore:
         return out
 
     # -- reading -------------------------------------------------------------------------------
+    def _tile_currents(self, g_s: FloatArray, v: FloatArray) -> FloatArray:
+        """Currents (S, Tr, Tc, B, Cp) of conductances (S, Tr, Tc, R, Cp), voltages (S, Tr, B, R).
+
+        Without wire resistance (and with the ideal or auto solver) one batched product;
+        otherwise every tile through :func:`meliso.circuit.solve_currents`.
+        """
+        cfg = self.config
+        if cfg.r_bitline_ohm == 0 and cfg.r_wordline_ohm == 0 and cfg.circuit in ("auto",
+                                                                                   "ideal"):
+            return ideal_currents(g_s, v[:, :, None])
+        out = np.empty((*g_s.shape[:3], v.shape[-2], g_s.shape[-1]))
+        for s, tr, tc in np.ndindex(*g_s.shape[:3]):
+            out[s, tr, tc] = solve_currents(
+                g_s[s, tr, tc], v[s, tr], r_bitline_ohm=cfg.r_bitline_ohm,
+                r_wordline_ohm=cfg.r_wordline_ohm, topology=cfg.topology, method=cfg.circuit,
+            )
+        return out
+
     def _currents(self, v_in_v: FloatArray) -> FloatArray:
         """Column currents (S, Tr, Tc, B, Cp) for word-line voltages (S, Tr, B, R)."""
-        v = v_in_v[:, :, None]
         if self._g_read is not None:
-            return ideal_currents(self._g_read, v)
-        out = np.empty((*self.g_s.shape[:3], v.shape[-2], self.g_s.shape[-1]))
-        for b in range(v.shape[-2]):  # fresh read noise for every vector
+            return self._tile_currents(self._g_read, v_in_v)
+        out = np.empty((*self.g_s.shape[:3], v_in_v.shape[-2], self.g_s.shape[-1]))
+        for b in range(v_in_v.shape[-2]):  # fresh read noise for every vector
             r = read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
             g = 1.0 / (r + self.device.r_access_ohm)
-            out[..., b : b + 1, :] = ideal_currents(g, v[..., b : b + 1, :])
+            out[..., b : b + 1, :] = self._tile_currents(g, v_in_v[..., b : b + 1, :])
         return out
 
     def _hardware(self, x: FloatArray) -> FloatArray:

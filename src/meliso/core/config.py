@@ -44,6 +44,18 @@ class CoreConfig(BaseModel):
         None, ge=1, le=24,
         description="bits per slice (binary devices: 1; analog default: fit the device levels)",
     )
+    r_bitline_ohm: float = Field(
+        0.0, ge=0, le=1e6, description="bit-line wire resistance per cell segment, ohm"
+    )
+    r_wordline_ohm: float = Field(
+        0.0, ge=0, le=1e6, description="word-line wire resistance per cell segment, ohm"
+    )
+    circuit: Literal["auto", "ideal", "chain", "ladder", "nodal"] = Field(
+        "auto", description="circuit solver (meliso.circuit.solve_currents)"
+    )
+    topology: Literal["1t1r", "passive"] = Field(
+        "1t1r", description="1t1r: rows at 0 V switched off; passive: every cell connected"
+    )
     calibration: Literal["none", "two-point"] | None = Field(
         None,
         description="decode: nominal scale, or MELISO's per-row two-point calibration "
@@ -90,6 +102,11 @@ class CoreConfig(BaseModel):
             "weight_range": (self.weight_range not in (None, 1.0), "1 (weights in [-1, 1])"),
             "input_range": (self.input_range not in (None, 1.0), "1 (inputs in [0, 1], wrapped "
                             "beyond)"),
+            "r_bitline_ohm": (self.r_bitline_ohm != 0, "0 (NeuroSim's own wire model applies)"),
+            "r_wordline_ohm": (self.r_wordline_ohm != 0, "0 (NeuroSim's own wire model "
+                               "applies)"),
+            "circuit": (self.circuit not in ("auto", "ideal"), "'auto'"),
+            "topology": (self.topology != "1t1r", "'1t1r'"),
         }
         for field, (bad, allowed) in wrong.items():
             if bad:
