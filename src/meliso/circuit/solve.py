@@ -36,6 +36,7 @@ FloatArray = NDArray[np.float64]
 Method = Literal["auto", "ideal", "chain", "ladder", "nodal"]
 Topology = Literal["1t1r", "passive"]
 METHODS = ("auto", "ideal", "chain", "ladder", "nodal")
+MIN_SEGMENT_OHM = 1e-12
 TOPOLOGIES = ("1t1r", "passive")
 
 
@@ -55,8 +56,10 @@ def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: 
     if not np.all(np.isfinite(v2)):
         raise ParameterError("v_in_v contains NaN or infinite voltages")
     for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
-        if not np.isfinite(r) or r < 0:
-            raise ParameterError(f"{name} = {r!r} is out of range: allowed 0 <= {name} < inf")
+        # below a picohm 1/r overflows the solvers' arithmetic; use 0 for an ideal wire
+        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM:
+            raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
+                                 f"{MIN_SEGMENT_OHM:g} <= {name} < inf")
     if topology not in TOPOLOGIES:
         raise ParameterError(f"topology = {topology!r}: allowed {', '.join(TOPOLOGIES)}")
     if method not in METHODS:

@@ -45,10 +45,12 @@ class CoreConfig(BaseModel):
         description="bits per slice (binary devices: 1; analog default: fit the device levels)",
     )
     r_bitline_ohm: float = Field(
-        0.0, ge=0, le=1e6, description="bit-line wire resistance per cell segment, ohm"
+        0.0, ge=0, le=1e6,
+        description="bit-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
     )
     r_wordline_ohm: float = Field(
-        0.0, ge=0, le=1e6, description="word-line wire resistance per cell segment, ohm"
+        0.0, ge=0, le=1e6,
+        description="word-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
     )
     circuit: Literal["auto", "ideal", "chain", "ladder", "nodal"] = Field(
         "auto", description="circuit solver (meliso.circuit.solve_currents)"
