@@ -23,12 +23,17 @@ def chain_kernel(g_s: np.ndarray, active: np.ndarray, v_read_v: np.ndarray, g_wi
     """Algorithm 1 for every vector: ``active`` (batch, rows) bool, ``v_read_v`` (batch,)."""
     rows, cols = g_s.shape
     for b in prange(active.shape[0]):
-        for j in range(cols):
-            g_col = 0.0
-            for i in range(rows):
-                g_row = g_s[i, j] if active[b, i] else 0.0
-                g_col = (g_col + g_row) * g_wire_s / (g_col + g_row + g_wire_s)
-            out[b, j] = g_col * v_read_v[b]
+        # rows outer, columns inner: g_s[i, :] is contiguous, so the column loop vectorises
+        g_col = np.zeros(cols)
+        for i in range(rows):
+            if active[b, i]:
+                for j in range(cols):
+                    g_col[j] = (g_col[j] + g_s[i, j]) * g_wire_s / (
+                        g_col[j] + g_s[i, j] + g_wire_s)
+            else:
+                for j in range(cols):
+                    g_col[j] = g_col[j] * g_wire_s / (g_col[j] + g_wire_s)
+        out[b] = g_col * v_read_v[b]
 
 
 def chain_numpy(g_s: FloatArray, active: NDArray[np.bool_], v_read_v: FloatArray,

@@ -43,18 +43,20 @@ def ladder_1t1r_kernel(g_s: np.ndarray, v_in_v: np.ndarray, g_wire_s: float,
     rows, cols = g_s.shape
     batch = v_in_v.shape[0]
     for b in prange(batch):
-        for j in range(cols):
-            big_g = 0.0
-            cur = 0.0
-            for i in range(rows):
-                v = v_in_v[b, i]
-                if v != 0.0:
-                    big_g += g_s[i, j]
-                    cur += g_s[i, j] * v
-                k = g_wire_s / (big_g + g_wire_s)
-                big_g *= k
-                cur *= k
-            out[b, j] = cur
+        # rows outer, columns inner: g_s[i, :] is contiguous, so the column loop vectorises
+        big_g = np.zeros(cols)
+        cur = np.zeros(cols)
+        for i in range(rows):
+            v = v_in_v[b, i]
+            if v != 0.0:
+                for j in range(cols):
+                    big_g[j] += g_s[i, j]
+                    cur[j] += g_s[i, j] * v
+            for j in range(cols):
+                k = g_wire_s / (big_g[j] + g_wire_s)
+                big_g[j] *= k
+                cur[j] *= k
+        out[b] = cur
 
 
 def ladder_1t1r_numpy(g_s: FloatArray, v_in_v: FloatArray, g_wire_s: float) -> FloatArray:

@@ -1,0 +1,102 @@
+"""Seconds per batch of the crossbar solvers, as ratios to ``ideal`` measured in the same run.
+
+For square arrays of 64, 128, 256 and 512 and a batch of 100 binary vectors (half the rows at
+V_read = 0.2 V, the rest at 0 V), random LRS/HRS cells of ReRAM-1 (10 kOhm / 100 kOhm), 1 Ohm
+segments:
+
+- ``ideal``; ``chain`` (Algorithm 1) and ``ladder`` with bit-line segments (1T1R); ``ladder`` with
+  word-line segments; ``nodal`` with both segment kinds in both topologies; ngspice.
+- nodal and ngspice are time-boxed: when a full batch would take over a minute, a few vectors
+  are timed and the batch time extrapolated (marked ``*``).
+- how far ``chain`` (which ignores word lines) is from the exact circuit with both segment kinds
+  at 1 Ohm (against nodal, which matches ngspice to 1e-6 in the tests; the seed claims <= 0.15 %).
+
+Goals (issue 13): ladder and chain within 4x of ideal at 512; nodal with both segment kinds at
+256 x 256 x 100 in at most 0.35 s for either topology.
+
+    python benchmarks/circuit.py [--sizes 64 128 256 512] [--batch 100] [--budget 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+
+import numpy as np
+
+from meliso.circuit import solve_currents
+from meliso.circuit.spice import run_ngspice
+
+
+def _best(fn, repeat: int = 3) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _boxed(fn_k, batch: int, budget: float) -> tuple[float, bool]:
+    """Time fn_k(k) on k vectors; the whole batch if it fits the budget, else extrapolate."""
+    t0 = time.perf_counter()
+    fn_k(1)
+    one = time.perf_counter() - t0
+    if one * batch <= budget:
+        t0 = time.perf_counter()
+        fn_k(batch)
+        return time.perf_counter() - t0, False
+    k = max(1, min(batch, int(budget / 4 / max(one, 1e-9))))
+    t0 = time.perf_counter()
+    fn_k(k)
+    return (time.perf_counter() - t0) * batch / k, True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--budget", type=float, default=60.0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    print(f"{'size':>5} {'method':<34} {'s / batch':>10} {'x ideal':>9}")
+    for n in args.sizes:
+        g = np.where(rng.random((n, n)) < 0.5, 1 / 1e4, 1 / 1e5)
+        v = np.where(rng.random((args.batch, n)) < 0.5, 0.2, 0.0)
+        ideal = _best(lambda: solve_currents(g, v, method="ideal"))
+        rows = [("ideal", ideal, False)]
+        for label, kw in [
+            ("chain, bit lines, 1t1r", dict(r_bitline_ohm=1.0, method="chain")),
+            ("ladder, bit lines, 1t1r", dict(r_bitline_ohm=1.0, method="ladder")),
+            ("ladder, bit lines, passive", dict(r_bitline_ohm=1.0, method="ladder",
+                                                topology="passive")),
+            ("ladder, word lines, 1t1r", dict(r_wordline_ohm=1.0, method="ladder")),
+        ]:
+            rows.append((label, _best(lambda kw=kw: solve_currents(g, v, **kw)), False))
+        for topo in ("1t1r", "passive"):
+            t, extrapolated = _boxed(
+                lambda k, topo=topo: solve_currents(g, v[:k], r_bitline_ohm=1.0,
+                                                    r_wordline_ohm=1.0, topology=topo,
+                                                    method="nodal"),
+                args.batch, args.budget)
+            rows.append((f"nodal, both segments, {topo}", t, extrapolated))
+        if shutil.which("ngspice"):
+            t, extrapolated = _boxed(
+                lambda k: run_ngspice(g, v[:k], r_bitline_ohm=1.0, r_wordline_ohm=1.0),
+                args.batch, args.budget)
+            rows.append(("ngspice, both segments, 1t1r", t, extrapolated))
+        for label, t, extrapolated in rows:
+            mark = "*" if extrapolated else " "
+            print(f"{n:>5} {label:<34} {t:>9.4f}{mark} {t / ideal:>9.1f}")
+        full = solve_currents(g, v[:3], r_bitline_ohm=1.0, r_wordline_ohm=1.0, method="nodal")
+        chain = solve_currents(g, v[:3], r_bitline_ohm=1.0, method="chain")
+        err = np.abs(chain / full - 1)
+        print(f"{n:>5} chain vs exact with word lines too: max {100 * err.max():.3f} %, "
+              f"median {100 * np.median(err):.3f} %")
+    print("* extrapolated from a subset of the batch (time budget)")
+
+
+if __name__ == "__main__":
+    main()
