@@ -227,3 +227,24 @@ def test_core_reads_through_the_wire_network():
                                rtol=1e-12)
     with pytest.raises(ParameterError, match=r"r_bitline_ohm = 1\.0 is not available with model"):
         AnalogCore(a, "EpiRAM", model="neurosim", r_bitline_ohm=1.0)
+
+
+@given(arrays(max_size=10), st.floats(0.1, 5.0), st.floats(0.1, 5.0))
+def test_nodal_matches_badcrossbar_on_passive_arrays(arr, r_b, r_w):
+    """badcrossbar (PyPI) is an independent exact nodal solver for passive crossbars."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its plotting part needs cairo, not installed here
+        badcrossbar = pytest.importorskip("badcrossbar")
+    g, v = arr
+    logging.disable(logging.CRITICAL)  # badcrossbar logs every solve
+    try:
+        solution = badcrossbar.compute(v.T, 1 / g, r_i_word_line=r_w, r_i_bit_line=r_b)
+        ref = np.asarray(solution.currents.output).reshape(v.shape[0], -1)
+    finally:
+        logging.disable(logging.NOTSET)
+    mine = solve_currents(g, v, r_bitline_ohm=r_b, r_wordline_ohm=r_w, topology="passive",
+                          method="nodal")
+    np.testing.assert_allclose(mine, ref, rtol=1e-9, atol=1e-20)
