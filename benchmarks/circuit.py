@@ -75,7 +75,7 @@ def main() -> None:
     for n in args.sizes:
         g = np.where(rng.random((n, n)) < 0.5, 1 / 1e4, 1 / 1e5)
         v = np.where(rng.random((args.batch, n)) < 0.5, 0.2, 0.0)
-        ideal = _best(lambda: solve_currents(g, v, method="ideal"))
+        ideal = _best(lambda g=g, v=v: solve_currents(g, v, method="ideal"))
         rows = [("ideal", ideal, False)]
         for label, kw in [
             ("chain, bit lines, 1t1r", dict(r_bitline_ohm=1.0, method="chain")),
@@ -84,10 +84,10 @@ def main() -> None:
                                                 topology="passive")),
             ("ladder, word lines, 1t1r", dict(r_wordline_ohm=1.0, method="ladder")),
         ]:
-            rows.append((label, _best(lambda kw=kw: solve_currents(g, v, **kw)), False))
+            rows.append((label, _best(lambda kw=kw, g=g, v=v: solve_currents(g, v, **kw)), False))
         for topo in ("1t1r", "passive"):
             t, extrapolated = _boxed(
-                lambda k, topo=topo: solve_currents(g, v[:k], r_bitline_ohm=1.0,
+                lambda k, topo=topo, g=g, v=v: solve_currents(g, v[:k], r_bitline_ohm=1.0,
                                                     r_wordline_ohm=1.0, topology=topo,
                                                     method="nodal"),
                 args.batch, args.budget, shared=topo == "passive")
@@ -96,7 +96,7 @@ def main() -> None:
         spice_ok = n <= args.spice_max_size and spice_vector_s * 8 <= args.budget
         if shutil.which("ngspice") and spice_ok:
             t, extrapolated = _boxed(
-                lambda k: run_ngspice(g, v[:k], r_bitline_ohm=1.0, r_wordline_ohm=1.0),
+                lambda k, g=g, v=v: run_ngspice(g, v[:k], r_bitline_ohm=1.0, r_wordline_ohm=1.0),
                 args.batch, args.budget)
             spice_vector_s = t / args.batch
             rows.append(("ngspice, both segments, 1t1r", t, extrapolated))
