@@ -25,19 +25,14 @@ import shutil
 import time
 
 import numpy as np
+from _timing import time_repeated
 
 from meliso.circuit import solve_currents
 from meliso.circuit.spice import run_ngspice
 
 
-def _best(fn, repeat: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def _best(fn) -> float:
+    return time_repeated(fn, 3)[1]
 
 
 def _boxed(fn_k, batch: int, budget: float, shared: bool = False) -> tuple[float, bool]:

@@ -15,24 +15,13 @@ allocations during one run.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
+from _timing import time_repeated
 
 from meliso.devices import TABLE_I
 from meliso.workloads import vmm_population
-
-
-def _time(fn, repeat: int) -> tuple[float, float]:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
 
 
 def _peak_mib(fn) -> float:
@@ -52,7 +41,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     a = rng.uniform(-1, 1, (args.trials, 32, 32))
     x = rng.uniform(0, 1, (args.trials, 32))
-    numpy_med, numpy_best = _time(lambda: np.einsum("tij,tj->ti", a, x), args.repeat)
+    numpy_med, numpy_best = time_repeated(lambda: np.einsum("tij,tj->ti", a, x), args.repeat)
 
     variants = [
         ("physics", "differential", "none"),
@@ -66,7 +55,7 @@ def main() -> None:
             def run(device=device, model=model, mapping=mapping, calibration=calibration):
                 return vmm_population(device, trials=args.trials, model=model, mapping=mapping,
                                       calibration=calibration)
-            med, best = _time(run, args.repeat)
+            med, best = time_repeated(run, args.repeat)
             rows.append((device, model, mapping, calibration, med, best, _peak_mib(run)))
 
     print(f"VMM population: {args.trials} trials of 32x32, open-loop programming")
