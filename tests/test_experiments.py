@@ -212,3 +212,12 @@ def test_cli_run_and_report(tmp_path):
     exp.write_text("name: cli\ntrials: -1\n")
     res = runner.invoke(app, ["run", str(exp)])
     assert res.exit_code == 2 and "trials = -1 is out of range" in " ".join(res.output.split())
+
+
+def test_cache_key_changes_with_the_code(monkeypatch):
+    from meliso.experiments import config as config_module
+
+    spec = _config().point_specs()[0]
+    before = spec.key
+    monkeypatch.setattr(config_module, "code_fingerprint", lambda: "another-build")
+    assert spec.key != before  # a changed simulator never reuses a cached point

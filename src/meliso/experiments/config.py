@@ -40,6 +40,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import __version__
+from .._fingerprint import code_fingerprint
 from .._validation import ParameterError, validate_model
 from ..analysis.fits import FAMILIES
 from ..core import CoreConfig
@@ -172,8 +173,11 @@ class PointSpec:
 
     @property
     def key(self) -> str:
-        """Content hash of the point (cache key): identity, fitted families, meliso version."""
-        payload = {**self.identity(), "families": list(self.families), "version": __version__}
+        """Content hash of the point (cache key): its identity, the fitted families and the
+        code that computes it (meliso's sources and numerical libraries), so that a changed
+        simulator never reuses a stale result."""
+        payload = {**self.identity(), "families": list(self.families),
+                   "version": __version__, "code": code_fingerprint()}
         return hashlib.sha256(_canonical(payload).encode()).hexdigest()[:20]
 
     @property

@@ -163,8 +163,13 @@ def run_experiment(
 
     def consume(results: Iterator[tuple[PointSpec, tuple[dict[str, Any], Any]]]) -> None:
         nonlocal computed
-        for _spec, (record, errors) in results:
-            store.save_point(record["key"], record, errors)
+        for spec, (record, errors) in results:
+            if record["key"] != spec.key:  # the key hashes the code that computed the point
+                raise ParameterError(
+                    "a worker runs different meliso code (or numerical libraries) than this "
+                    "process; install the same version on every machine of the cluster"
+                )
+            store.save_point(spec.key, record, errors)
             computed += 1
             if on_point is not None:
                 on_point(done + computed, total, record, False)
