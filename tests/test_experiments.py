@@ -221,3 +221,13 @@ def test_cache_key_changes_with_the_code(monkeypatch):
     before = spec.key
     monkeypatch.setattr(config_module, "code_fingerprint", lambda: "another-build")
     assert spec.key != before  # a changed simulator never reuses a cached point
+
+
+def test_a_run_directory_refuses_other_code(tmp_path, monkeypatch):
+    from meliso.experiments import store as store_module
+
+    cfg = _config(trials=10, sweep={"grid": {"c2c": [0.0]}})
+    run_experiment(cfg, tmp_path / "run", report=False)
+    monkeypatch.setattr(store_module, "code_fingerprint", lambda: "another-build")
+    with pytest.raises(ParameterError, match="produced by other meliso code"):
+        run_experiment(cfg, tmp_path / "run", report=False)

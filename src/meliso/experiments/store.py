@@ -3,6 +3,7 @@
 Layout of a run directory::
 
     config.yaml          the resolved experiment (written first; a different one is refused)
+    code.json            meliso's version and code fingerprint (other code is refused)
     points/<key>.json    one finished point: parameters, statistics, fits
     errors/<key>.npy     its raw error vector (trials x rows, float64)
     results.parquet      one row per point, written once every point is done
@@ -27,6 +28,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from .. import __version__
+from .._fingerprint import code_fingerprint
 from .._io import atomic_write_bytes, atomic_write_text
 from .._validation import ParameterError
 from .config import ExperimentConfig
@@ -72,6 +75,18 @@ class RunStore:
             self.root.mkdir(parents=True, exist_ok=True)
             atomic_write_text(cfg_path, yaml.safe_dump(config.model_dump(mode="json"),
                                                        sort_keys=False))
+        code_path = self.root / "code.json"
+        code = {"meliso": __version__, "fingerprint": code_fingerprint()}
+        if code_path.exists():
+            stored_code = json.loads(code_path.read_text())
+            if stored_code.get("fingerprint") != code["fingerprint"]:
+                raise ParameterError(
+                    f"{self.root} was produced by other meliso code (fingerprint "
+                    f"{stored_code.get('fingerprint')}, now {code['fingerprint']}); finished "
+                    "runs are never overwritten: choose another --out directory"
+                )
+        else:
+            atomic_write_text(code_path, json.dumps(code))
         (self.root / "points").mkdir(exist_ok=True)
         (self.root / "errors").mkdir(exist_ok=True)
 
