@@ -182,6 +182,7 @@ def test_auto_picks_the_fastest_exact_method_and_single_vectors_work():
         ({"method": "chain", "r_wordline_ohm": 1.0}, "r_wordline_ohm must be 0"),
         ({"method": "ladder", "r_bitline_ohm": 1.0, "r_wordline_ohm": 1.0}, "use method 'nodal'"),
         ({"method": "spice"}, "method = 'spice'"),
+        ({"method": "ideal", "r_bitline_ohm": 1.0}, "method 'ideal' has no wires"),
         ({"topology": "2t2r"}, "topology = '2t2r'"),
         ({"r_bitline_ohm": -1.0}, "r_bitline_ohm = -1.0 is out of range"),
         ({"r_wordline_ohm": 1e-300}, "allowed r_wordline_ohm = 0 or 1e-12 <= r_wordline_ohm"),

@@ -237,3 +237,33 @@ def test_binary_read_through_an_access_transistor_stays_exact():
     np.testing.assert_allclose(plain, with_t, rtol=1e-10, atol=1e-12)
     spread = AnalogCore(a, get_device("ReRAM-1", sigma_program=0.1), rng=0).matvec(x)
     assert np.abs(spread - plain).max() > 1e-3  # programming spread does show
+
+
+# -- regressions from review: settings that used to give NaN or be silently ignored ------------
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"input_range": float("inf")}, "input_range = inf: Input should be a finite number"),
+        ({"weight_range": float("inf")}, "weight_range = inf: Input should be a finite number"),
+        ({"calibration": "two-point", "calibration_t_max": float("inf")},
+         "calibration_t_max = inf"),
+        ({"calibration": "two-point", "input_range": 0.5},
+         "calibration_t_max = 1.0 is out of range: allowed calibration_t_max <= 0.5"),
+        ({"model": "neurosim", "calibration_t_max": 2.0},
+         "calibration_t_max = 2.0 is out of range: allowed calibration_t_max <= 1"),
+        ({"r_bitline_ohm": 1e-13}, "r_bitline_ohm = 1e-13 is out of range"),
+        ({"r_bitline_ohm": 10.0, "circuit": "ideal"}, "circuit = 'ideal' has no wires"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused(kwargs, message):
+    with pytest.raises(ParameterError) as err:
+        AnalogCore(np.ones((4, 4)) * 0.5, "ideal", **kwargs)
+    assert message in str(err.value)
+
+
+def test_reference_mapping_needs_a_reference_level():
+    dev = get_device("ideal", levels_ltp=1, levels_ltd=1)
+    with pytest.raises(ParameterError, match="needs a level between G_min and G_max"):
+        AnalogCore(np.ones((4, 4)), dev, mapping="reference")
+    assert np.all(np.isfinite(AnalogCore(np.ones((4, 4)), dev).matvec(np.ones(4))))

@@ -225,3 +225,10 @@ def test_binary_device_programming():
     spread = get_device("PCM", sigma_program=0.1)
     g = program_binary(spread, np.ones(100_000, bool), np.random.default_rng(0))
     assert np.log(g * 4e4).std() == pytest.approx(0.1, rel=0.02)
+
+
+def test_write_verify_budget_includes_the_first_write():
+    d = get_device("ideal", weight_bits=7)
+    res = program_write_verify(d, np.array([0.9, 0.1]), np.random.default_rng(0), max_pulses=5)
+    assert res.pulses.max() <= 5
+    assert not res.converged.any()  # 115 pulses were needed: the budget stops it, honestly

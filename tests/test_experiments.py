@@ -231,3 +231,38 @@ def test_a_run_directory_refuses_other_code(tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "code_fingerprint", lambda: "another-build")
     with pytest.raises(ParameterError, match="produced by other meliso code"):
         run_experiment(cfg, tmp_path / "run", report=False)
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ({"device": "PCM", "core": {"mapping": "reference"}}, "not available for the binary"),
+        ({"core": {"calibration": "two-point", "calibration_t_max": 2}},
+         "calibration_t_max = 2.0 is out of range"),
+    ],
+)
+def test_device_and_core_combinations_are_checked_before_running(base, message):
+    with pytest.raises(ParameterError, match=message):
+        load_experiment({"name": "t", "base": base})
+
+
+def test_renamed_devices_resolve_to_their_preset(tmp_path):
+    cfg = load_experiment({"name": "t", "trials": 5, "rows": 2, "cols": 2, "fit": False,
+                           "base": {"device": "epiram", "set": {"name": "my EpiRAM"}}})
+    assert cfg.point_specs()[0].device == "EpiRAM"
+    run = run_experiment(cfg, tmp_path / "run", report=False)
+    assert run.rows[0]["device"] == "my EpiRAM"
+
+
+def test_run_files_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        import importlib
+
+        import meliso._io as io_module
+
+        importlib.reload(io_module)
+        io_module.atomic_write_text(tmp_path / "f.txt", "x")
+        assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)

@@ -83,6 +83,9 @@ def solve_currents(
         method = "ideal" if r_b == 0 and r_w == 0 else "ladder" if r_b == 0 or r_w == 0 \
             else "nodal"
     if method == "ideal":
+        if r_b or r_w:
+            raise ParameterError("method 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm "
+                                 "> 0: use method 'auto', 'ladder' or 'nodal'")
         out = ideal_currents(g, v)
     elif method == "chain":
         out = _chain(g, v, r_b, r_w, topology)

@@ -208,6 +208,12 @@ class AnalogCore:
             if isinstance(dev, AnalogDevice)
             else 0.5
         )
+        if half_range(self.mapping, self.ref_frac) == 0:
+            raise ParameterError(
+                f"mapping = 'reference' needs a level between G_min and G_max for its reference "
+                f"column, but '{dev.name}' reaches only the window's ends from its initial "
+                "state: allowed levels_ltp, levels_ltd >= 2, or mapping = 'differential'"
+            )
         targets = target_fractions(
             w / self.tile_scale[..., None, None], self.mapping, self.ref_frac, self.slicing
         )

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..circuit.solve import MIN_SEGMENT_OHM
+
 
 class CoreConfig(BaseModel):
     """Validated settings of :class:`meliso.core.AnalogCore` (frozen)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     model: Literal["physics", "neurosim"] = Field(
         "physics",
@@ -125,4 +127,26 @@ class CoreConfig(BaseModel):
                 "calibration_t_min must be below calibration_t_max "
                 f"(got {self.calibration_t_min} and {self.calibration_t_max})"
             )
+        # the calibration inputs must be representable: NeuroSim's inputs wrap beyond 1, and a
+        # fixed physics input range clips nothing but refuses larger inputs
+        limit = 1.0 if self.model == "neurosim" else self.input_range
+        if self.resolved_calibration == "two-point" and limit is not None \
+                and self.calibration_t_max > limit:
+            what = "neurosim's input range" if self.model == "neurosim" else "input_range"
+            raise ValueError(
+                f"calibration_t_max = {self.calibration_t_max} is out of range: allowed "
+                f"calibration_t_max <= {limit:g} ({what})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _wires(self) -> CoreConfig:
+        for name in ("r_bitline_ohm", "r_wordline_ohm"):
+            r = getattr(self, name)
+            if 0 < r < MIN_SEGMENT_OHM:
+                raise ValueError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
+                                 f"{MIN_SEGMENT_OHM:g} <= {name}")
+        if self.circuit == "ideal" and (self.r_bitline_ohm or self.r_wordline_ohm):
+            raise ValueError("circuit = 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm "
+                             "> 0: allowed circuit = 'auto', 'chain', 'ladder' or 'nodal'")
         return self

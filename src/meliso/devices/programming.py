@@ -156,7 +156,8 @@ def program_write_verify(
 
     ``tolerance_frac`` defaults to one level of the finer branch, 1 / max(N_LTP, N_LTD);
     ``max_iterations`` counts writes (the first open-loop write included; MELISO+ uses up to 21);
-    ``max_pulses`` is each cell's pulse budget (default 10 * max(N_LTP, N_LTD)).
+    ``max_pulses`` is each cell's pulse budget, the first write included
+    (default 10 * max(N_LTP, N_LTD)).
     """
     target = _check_targets(target_frac)
     n_max = max(device.levels_ltp, device.levels_ltd)
@@ -167,9 +168,12 @@ def program_write_verify(
     check_range("max_pulses", budget, lo=1)
 
     ltp, ltd = branches if branches is not None else cell_branches(device, target.shape, rng)
-    first = program_open_loop(device, target, rng, branches=(ltp, ltd))
-    g = first.g_s
-    used = first.pulses
+    # the first write is the open-loop one, clipped to the budget like every later write
+    pulses = np.clip(pulse_count(target - device.g_init_frac, device.levels_ltp,
+                                 device.levels_ltd), -budget, budget)
+    g = apply_pulses(device.g_min_s + device.g_init_frac * device.g_range_s, pulses, device,
+                     rng, ltp=ltp, ltd=ltd)
+    used = np.abs(pulses)
     iterations = np.ones(target.shape, dtype=np.int64)
     used = used.copy()
     g_min, g_range = device.g_min_s, device.g_range_s

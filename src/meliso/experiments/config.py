@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -43,8 +44,9 @@ from .. import __version__
 from .._fingerprint import code_fingerprint
 from .._validation import ParameterError, validate_model
 from ..analysis.fits import FAMILIES
-from ..core import CoreConfig
+from ..core import AnalogCore, CoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
+from ..workloads import POPULATION_DEFAULTS
 
 ALIASES = ("weight_bits", "memory_window", "c2c", "nl", "with_nl", "nonideal")
 _DEVICE_FIELDS = set(AnalogDevice.model_fields) | set(BinaryDevice.model_fields)
@@ -59,7 +61,7 @@ def allowed_parameters() -> list[str]:
 class BaseSettings(BaseModel):
     """Settings every point starts from."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     device: str = Field("Ag:a-Si", description="device preset name")
     model: Literal["physics", "neurosim"] = Field("physics", description="read/program model")
@@ -70,7 +72,7 @@ class BaseSettings(BaseModel):
 class Sweep(BaseModel):
     """Axes: ``grid`` (Cartesian product) and ``zip`` (stepped together)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     zip: dict[str, list[Any]] = Field(default_factory=dict)
@@ -105,7 +107,7 @@ class Sweep(BaseModel):
 class ExperimentConfig(BaseModel):
     """A validated experiment (see the module docstring for the file format)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="name (used for files)")
     description: str = ""
@@ -243,12 +245,16 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any]) -> PointSpec
             state["set"]["sigma_c2c"] = 0.0
         device = get_device(state["device"], **state["set"])  # validates every device field
         validate_model(CoreConfig, state["core"])  # validates every core setting
+        # and their combination (binary devices, calibration inputs, model options...): build
+        # the point's core once on a 1 x 1 matrix
+        AnalogCore(np.zeros((1, 1)), device, rng=0, **{**POPULATION_DEFAULTS, **state["core"]})
+        preset = get_device(state["device"]).name  # canonical name, whatever `set` renames
     except ParameterError as exc:
         where = f"point {params}" if params else "base settings"
         raise ParameterError(f"{where}: {exc}") from None
     return PointSpec(
         params=tuple(params.items()),
-        device=device.name,
+        device=preset,
         device_overrides=tuple(sorted(state["set"].items())),
         core=tuple(sorted(state["core"].items())),
         trials=config.trials, rows=config.rows, cols=config.cols, seed=config.seed,

@@ -1,5 +1,5 @@
 """Workloads on top of the cores: VMM Monte-Carlo populations (seed 000)."""
 
-from .population import Population, vmm_population
+from .population import POPULATION_DEFAULTS, Population, vmm_population
 
-__all__ = ["Population", "vmm_population"]
+__all__ = ["POPULATION_DEFAULTS", "Population", "vmm_population"]

@@ -20,6 +20,8 @@ from ..core import AnalogCore
 from ..devices import Device
 
 FloatArray = NDArray[np.float64]
+#: Core settings the population protocol implies (A in [-1, 1], x in [0, 1]); overridable.
+POPULATION_DEFAULTS = {"weight_range": 1.0, "input_range": 1.0}
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def vmm_population(
     gen = rng if rng is not None else np.random.default_rng(seed)
     a = gen.uniform(-1.0, 1.0, size=(trials, rows, cols))
     x = gen.uniform(0.0, 1.0, size=(trials, cols))
-    settings = {"weight_range": 1.0, "input_range": 1.0, **settings}
+    settings = {**POPULATION_DEFAULTS, **settings}
     core = AnalogCore(a, device, rng=gen if device_rng is None else device_rng, **settings)
     y = core.matvec(x)
     exact = np.einsum("tij,tj->ti", a, x)
