@@ -111,8 +111,9 @@ def _resolve_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
         return Slicing(8 if slices is None else slices, 1)
     if bits is None and slices in (None, 1):
         return NO_SLICING
-    if bits is None:  # one digit per device: as many bits as its LTP levels resolve
-        bits = max(1, int(np.floor(np.log2(dev.levels_ltp + 1))))
+    if bits is None:  # one digit per device: as many bits as both its branches resolve (from
+        # an initial state inside the window some digits are reached by depression)
+        bits = max(1, int(np.floor(np.log2(min(dev.levels_ltp, dev.levels_ltd) + 1))))
     try:
         return Slicing(1 if slices is None else slices, bits)
     except ValueError as exc:
