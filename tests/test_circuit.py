@@ -135,8 +135,13 @@ def test_nodal_conserves_current(arr, topology, r_b, r_w):
     # a driver's current is (V - W_0) / r_w: with a tiny r_w that difference cancels, which
     # costs up to a few ulps of V / r_w (checked: 1e-9 relative at r_w = 0.002 Ohm)
     cancellation = 8 * np.finfo(float).eps * np.abs(v).sum(axis=1) / r_w if r_w > 0 else 0.0
+    # with both segment kinds in 1T1R the solve is PCG: KCL holds to its residual,
+    # ||f - K u|| <= 1e-14 ||f|| with ||f|| = ||V|| / r_w, spread over at most every node
+    pcg = 0.0
+    if r_b > 0 and r_w > 0 and topology == "1t1r":
+        pcg = np.sqrt(2 * g.size) * 1e-14 * np.linalg.norm(v, axis=1) / r_w
     assert np.all(np.abs(drivers - amplifiers) <= 1e-10 * np.abs(amplifiers) + cancellation
-                  + 1e-20)
+                  + pcg + 1e-20)
 
 
 @given(arrays(max_size=20), st.floats(0.01, 20.0))
@@ -249,3 +254,35 @@ def test_nodal_matches_badcrossbar_on_passive_arrays(arr, r_b, r_w):
     mine = solve_currents(g, v, r_bitline_ohm=r_b, r_wordline_ohm=r_w, topology="passive",
                           method="nodal")
     np.testing.assert_allclose(mine, ref, rtol=1e-9, atol=1e-20)
+
+
+@given(arrays(max_size=16), st.sampled_from(["1t1r", "passive"]), st.floats(0.01, 10.0),
+       st.floats(0.01, 10.0))
+def test_pcg_equals_the_direct_solve(arr, topology, r_b, r_w):
+    g, v = arr
+    direct = nodal_solve(g, v, r_b, r_w, topology, solver="direct")
+    pcg = nodal_solve(g, v, r_b, r_w, topology, solver="pcg")
+    # PCG stops at ||f - K u|| <= 1e-14 ||f||, ||f|| = ||V|| / r_w: an absolute bound on the
+    # current error at every node (a relative one only for currents well above it)
+    bound = np.sqrt(2 * g.size) * 1e-14 * np.linalg.norm(v, axis=1, keepdims=True) / r_w
+    assert np.all(np.abs(pcg.currents_a - direct.currents_a)
+                  <= 1e-9 * np.abs(direct.currents_a) + bound + 1e-20)
+
+
+def test_pcg_that_cannot_converge_falls_back_to_the_direct_solve(monkeypatch):
+    from meliso.circuit import nodal as nodal_module
+
+    original = nodal_module._pcg_both
+    calls = []
+
+    def unreachable(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **{**kwargs, "tol": 1e-17})  # below double precision
+
+    g = _array("ReRAM-1", 32, 32, seed=5)
+    v = _inputs(32, seed=5)
+    direct = nodal_solve(g, v, 1.0, 1.0, "1t1r", solver="direct")
+    monkeypatch.setattr(nodal_module, "_pcg_both", unreachable)
+    fallback = nodal_solve(g, v, 1.0, 1.0, "1t1r", solver="pcg")
+    assert calls  # PCG was tried, gave up, and the direct solve answered
+    np.testing.assert_array_equal(fallback.currents_a, direct.currents_a)
