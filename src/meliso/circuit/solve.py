@@ -15,7 +15,8 @@ Methods:
 - ``chain``: seed 003 Algorithm 1 (1T1R, bit-line segments only, every active row of a vector at
   one voltage; anything else is an error).
 - ``ladder``: exact with one segment kind, any voltages (:mod:`.ladder`).
-- ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`).
+- ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`: sparse
+  LU, or for 1T1R with both segment kinds preconditioned CG to a relative residual of 1e-14).
 - ``auto``: the fastest exact method for the arguments (ideal, ladder, or nodal).
 """
 
