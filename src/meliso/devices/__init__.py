@@ -1,5 +1,6 @@
 """Device physics: multilevel analog RRAM (NeuroSim-compatible), binary LRS/HRS, presets."""
 
+from .._numeric import round_half_away
 from .analog import AnalogDevice, Branch, apply_pulses, branch_conductance, branch_position
 from .binary import BinaryDevice, program_binary, program_binary_array
 from .nonlinearity import neurosim_table, shape_from_label
@@ -10,7 +11,6 @@ from .programming import (
     program_open_loop,
     program_write_verify,
     pulse_count,
-    round_half_away,
 )
 
 __all__ = [

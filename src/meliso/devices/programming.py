@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._numeric import round_half_away
 from .._validation import check_range
 from .analog import AnalogDevice, Branch, FloatArray, apply_pulses, read_resistance_ohm
 from .nonlinearity import NL_MAX, shape_from_label
@@ -40,14 +41,6 @@ class ProgramResult:
     pulses: NDArray[np.int64]
     iterations: NDArray[np.int64]
     converged: NDArray[np.bool_] | None
-
-
-def round_half_away(v: ArrayLike) -> NDArray[np.float64]:
-    """Round to the nearest integer, halves away from zero (NeuroSim's pulse rounding)."""
-    v = np.asarray(v, dtype=np.float64)
-    mag = np.abs(v)
-    r = np.floor(mag)
-    return np.copysign(r + (mag - r >= 0.5), v)
 
 
 def pulse_count(

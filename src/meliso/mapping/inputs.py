@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
+from .._numeric import round_half_away
 from .._validation import ParameterError
 
 FloatArray = NDArray[np.float64]
@@ -38,11 +39,7 @@ def input_scale(x: FloatArray, input_range: float | None) -> FloatArray:
 
 def quantize_inputs(x_s: FloatArray, bits: int) -> NDArray[np.int64]:
     """Signed integer levels D in [-(2^b - 1), 2^b - 1] of normalised inputs (half away)."""
-    levels = (1 << bits) - 1
-    mag = np.abs(x_s) * levels
-    r = np.floor(mag)
-    d = (r + (mag - r >= 0.5)).astype(np.int64)
-    return np.where(x_s < 0, -d, d)
+    return round_half_away(x_s * ((1 << bits) - 1)).astype(np.int64)
 
 
 def bit_planes(x_s: FloatArray, bits: int) -> Iterator[tuple[float, FloatArray]]:

@@ -23,12 +23,13 @@ columns: 2 k C, ordered (output, slice, +/-).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .._numeric import round_half_away
 
 FloatArray = NDArray[np.float64]
 Mapping = Literal["differential", "reference"]
@@ -62,10 +63,7 @@ class Slicing:
         """Slice target fractions (..., slices) of magnitudes in [0, 1]."""
         if self.bits is None:
             return magnitude[..., None]
-        full = float(self.levels)  # type: ignore[arg-type]
-        v = magnitude * full
-        r = np.floor(v)
-        q = (r + (v - r >= 0.5)).astype(np.int64)
+        q = round_half_away(magnitude * float(self.levels)).astype(np.int64)  # type: ignore[arg-type]
         base = (1 << self.bits) - 1
         shifts = self.bits * np.arange(self.slices)
         return ((q[..., None] >> shifts) & base) / float(base)
@@ -92,8 +90,7 @@ def reference_level(init_frac: float, levels_ltp: int, levels_ltd: int) -> float
     """Window fraction nearest 1/2 that open-loop pulses from ``init_frac`` reach exactly."""
     delta = 0.5 - init_frac
     n = levels_ltp if delta > 0 else levels_ltd
-    k = math.copysign(math.floor(abs(delta) * n + 0.5), delta)
-    return init_frac + k / n
+    return init_frac + float(round_half_away(delta * n)) / n  # programming's own rounding
 
 
 def half_range(mapping: Mapping, ref_frac: float = 0.5) -> float:
