@@ -41,6 +41,22 @@ MIN_SEGMENT_OHM = 1e-12
 TOPOLOGIES = ("1t1r", "passive")
 
 
+def check_wires(r_b: float, r_w: float, method: str, *, label: str = "method 'ideal'") -> None:
+    """The wire-resistance rules, for ``solve_currents`` and the core's settings alike.
+
+    Each resistance is 0 (an ideal wire) or at least ``MIN_SEGMENT_OHM`` (below a picohm 1/r
+    overflows the solvers' arithmetic), and the ``ideal`` method, which has no wires, refuses
+    non-zero ones rather than ignoring them.
+    """
+    for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
+        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM:
+            raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
+                                 f"{MIN_SEGMENT_OHM:g} <= {name} < inf")
+    if method == "ideal" and (r_b or r_w):
+        raise ParameterError(f"{label} has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
+                             "allowed 'auto', 'chain', 'ladder' or 'nodal'")
+
+
 def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: str,
            method: str) -> tuple[FloatArray, FloatArray, bool]:
     g = np.asarray(g_s, dtype=np.float64)
@@ -56,11 +72,7 @@ def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: 
                              f"got shape {v.shape}")
     if not np.all(np.isfinite(v2)):
         raise ParameterError("v_in_v contains NaN or infinite voltages")
-    for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
-        # below a picohm 1/r overflows the solvers' arithmetic; use 0 for an ideal wire
-        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM:
-            raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
-                                 f"{MIN_SEGMENT_OHM:g} <= {name} < inf")
+    check_wires(r_b, r_w, method)
     if topology not in TOPOLOGIES:
         raise ParameterError(f"topology = {topology!r}: allowed {', '.join(TOPOLOGIES)}")
     if method not in METHODS:
@@ -84,9 +96,6 @@ def solve_currents(
         method = "ideal" if r_b == 0 and r_w == 0 else "ladder" if r_b == 0 or r_w == 0 \
             else "nodal"
     if method == "ideal":
-        if r_b or r_w:
-            raise ParameterError("method 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm "
-                                 "> 0: use method 'auto', 'ladder' or 'nodal'")
         out = ideal_currents(g, v)
     elif method == "chain":
         out = _chain(g, v, r_b, r_w, topology)

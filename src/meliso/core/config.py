@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..circuit.solve import MIN_SEGMENT_OHM
+from ..circuit.solve import check_wires
 
 
 class CoreConfig(BaseModel):
@@ -141,12 +141,6 @@ class CoreConfig(BaseModel):
 
     @model_validator(mode="after")
     def _wires(self) -> CoreConfig:
-        for name in ("r_bitline_ohm", "r_wordline_ohm"):
-            r = getattr(self, name)
-            if 0 < r < MIN_SEGMENT_OHM:
-                raise ValueError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
-                                 f"{MIN_SEGMENT_OHM:g} <= {name}")
-        if self.circuit == "ideal" and (self.r_bitline_ohm or self.r_wordline_ohm):
-            raise ValueError("circuit = 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm "
-                             "> 0: allowed circuit = 'auto', 'chain', 'ladder' or 'nodal'")
+        check_wires(self.r_bitline_ohm, self.r_wordline_ohm, self.circuit,
+                    label="circuit = 'ideal'")
         return self
