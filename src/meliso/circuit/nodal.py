@@ -183,7 +183,7 @@ def nodal_solve(g_s: FloatArray, v_in_v: FloatArray, r_bitline_ohm: float, r_wor
     """Exact currents for inputs (batch, rows); see the module docstring.
 
     ``solver``: ``direct`` (sparse LU), ``pcg`` (preconditioned CG to a relative residual of
-    1e-12, both segment kinds only; a vector that does not converge is solved directly
+    1e-14, both segment kinds only; a vector that does not converge is solved directly
     instead), or ``auto``: PCG for 1T1R arrays with both segment kinds (every vector has its
     own system there), sparse LU otherwise (one factorisation serves a passive batch).
     """
@@ -202,19 +202,15 @@ def nodal_solve(g_s: FloatArray, v_in_v: FloatArray, r_bitline_ohm: float, r_wor
                                                               and topology == "1t1r"))
     for members in patterns.values():
         on = active[members[0]]
+        g_on = g_s * on[:, None]
         v = v_in_v[members] * on  # (m, rows); off rows are at 0 V
-        if use_pcg:
-            g_on = g_s * on[:, None]
-            solved = [_pcg_both(g_on, v[k], r_b, r_w) for k in range(len(members))]
-            if all(it >= 0 for _, _, it in solved):
-                w = np.stack([s[0] for s in solved])
-                bl = np.stack([s[1] for s in solved])
-                currents[members] = bl[:, -1, :] / r_b
-                w_v[members], b_v[members] = w, bl
-                drive[members] = (v - w[:, :, 0]) / r_w
-                continue
-            # a vector that did not converge: fall through to the exact direct solve
-        if r_w == 0 and r_b == 0:
+        solved = [_pcg_both(g_on, v[k], r_b, r_w) for k in range(len(members))] \
+            if use_pcg else []
+        if solved and all(it >= 0 for _, _, it in solved):
+            w = np.stack([s[0] for s in solved])
+            bl = np.stack([s[1] for s in solved])
+        # otherwise (no PCG, or a vector that did not converge) the exact direct solve
+        elif r_w == 0 and r_b == 0:
             w = np.broadcast_to(v[:, :, None], (len(members), rows, cols))
             bl = np.zeros_like(w)
         else:
@@ -239,7 +235,6 @@ def nodal_solve(g_s: FloatArray, v_in_v: FloatArray, r_bitline_ohm: float, r_wor
             else:
                 w = np.broadcast_to(v[:, :, None], (len(members), rows, cols))
             bl = u[n_w:].T.reshape(len(members), rows, cols) if r_b > 0 else np.zeros_like(w)
-        g_on = g_s * on[:, None]
         if r_b > 0:
             out = bl[:, -1, :] / r_b
         else:
