@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ._io import to_json
 from ._validation import ParameterError
 from .analysis import summarize
 from .devices import AnalogDevice, all_presets, get_device
@@ -35,14 +34,6 @@ POPULATION_KEYS = (
 def _fail(message: str) -> None:
     _err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code=2)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
 
 
 def _parse_value(text: str) -> Any:
@@ -91,7 +82,7 @@ def devices(
     presets = all_presets()
     if as_json:
         payload = {name: dev.model_dump() for name, dev in presets.items()}
-        typer.echo(json.dumps(_json_safe(payload), indent=2))
+        typer.echo(to_json(payload, indent=2))
         return
     analog = Table(title="Analog devices (multilevel, NeuroSim-compatible)")
     for col in ("name", "R_on (Ω)", "on/off", "levels LTP/LTD", "NL LTP/LTD", "C-to-C",
@@ -188,7 +179,7 @@ def vmm(
     extra.update(pop.calibration_diagnostics())
     extra.update(pop.core.programming_summary())
     if as_json:
-        typer.echo(json.dumps(_json_safe({**result, **extra})))
+        typer.echo(to_json({**result, **extra}))
         return
     table = Table(title=f"VMM error population: {dev.name}, {core.model} model, "
                         f"{trials} × {rows}×{cols}, {core.mapping} mapping, calibration "

@@ -30,30 +30,9 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from .._fingerprint import code_fingerprint
-from .._io import atomic_write_bytes, atomic_write_text
+from .._io import atomic_write_bytes, atomic_write_text, to_json
 from .._validation import ParameterError
 from .config import ExperimentConfig
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def to_json(obj: Any) -> str:
-    """JSON with NaN/inf as null (strict JSON) and NumPy scalars as numbers."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, float | np.floating) and not np.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-    return json.dumps(clean(obj), default=_json_default, sort_keys=True)
 
 
 class RunStore:
@@ -103,7 +82,8 @@ class RunStore:
         buf = io.BytesIO()
         np.save(buf, np.asarray(errors, dtype=np.float64))
         atomic_write_bytes(self._errors(key), buf.getvalue())
-        atomic_write_text(self._point(key), to_json(record))  # last: marks the point finished
+        # written last: its existence marks the point finished
+        atomic_write_text(self._point(key), to_json(record, sort_keys=True))
 
     def load_point(self, key: str) -> dict[str, Any]:
         return dict(json.loads(self._point(key).read_text()))
@@ -118,7 +98,7 @@ class RunStore:
 
         flat = []
         for row in rows:
-            flat.append({k: (to_json(v) if isinstance(v, dict | list) else v)
+            flat.append({k: (to_json(v, sort_keys=True) if isinstance(v, dict | list) else v)
                          for k, v in row.items()})
         table = pa.Table.from_pylist(flat)
         buf = pa.BufferOutputStream()
