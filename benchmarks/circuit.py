@@ -5,7 +5,9 @@ V_read = 0.2 V, the rest at 0 V), random LRS/HRS cells of ReRAM-1 (10 kOhm / 100
 segments:
 
 - ``ideal``; ``chain`` (Algorithm 1) and ``ladder`` with bit-line segments (1T1R); ``ladder`` with
-  word-line segments; ``nodal`` with both segment kinds in both topologies; ngspice.
+  word-line segments; ``nodal`` with both segment kinds in both topologies; ngspice; and, when
+  installed, badcrossbar (PyPI; exact nodal analysis of passive arrays, both segment kinds,
+  every vector of the batch in one ``badcrossbar.compute`` call, output currents only).
 - nodal and ngspice are time-boxed: when a full batch would take over a minute, a few vectors
   are timed and the batch time extrapolated (marked ``*``).
 - how far ``chain`` (which ignores word lines) is from the exact circuit with both segment kinds
@@ -28,11 +30,16 @@ import numpy as np
 from _timing import time_repeated
 
 from meliso.circuit import solve_currents
+from meliso.circuit.nodal import nodal_solve
 from meliso.circuit.spice import run_ngspice
 
 
 def _best(fn) -> float:
-    return time_repeated(fn, 3)[1]
+    """Best of 10 after a warm-up, started after a pause: BLAS and Numba keep their worker
+    threads spinning for a while after a call, and on two cores one pool's spinning threads
+    delay the other's by a scheduler slice (~8 ms), which would time the neighbour instead."""
+    time.sleep(0.3)
+    return time_repeated(fn, 10)[1]
 
 
 def _boxed(fn_k, batch: int, budget: float, shared: bool = False) -> tuple[float, bool]:
@@ -55,11 +62,40 @@ def _boxed(fn_k, batch: int, budget: float, shared: bool = False) -> tuple[float
     return (time.perf_counter() - t0) * batch / k, True
 
 
+def _load_badcrossbar():  # type: ignore[no-untyped-def]
+    """badcrossbar (PyPI: exact nodal analysis of passive crossbars), if installed."""
+    import logging
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its plotting part needs cairo
+            import badcrossbar
+    except ImportError:
+        return None
+    logging.getLogger("badcrossbar").setLevel(logging.ERROR)
+    logging.disable(logging.INFO)  # it logs every solve
+    return badcrossbar
+
+
+badcrossbar = _load_badcrossbar()
+
+
+def _badcrossbar(g: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The same passive circuit through badcrossbar.compute (all vectors in one call, as its
+    API takes them), output currents only."""
+    solution = badcrossbar.compute(v.T, 1 / g, r_i_word_line=1.0, r_i_bit_line=1.0,
+                                   node_voltages=False, all_currents=False)
+    return np.asarray(solution.currents.output)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256, 512])
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--badcrossbar-max-size", type=int, default=256,
+                        help="largest size to run badcrossbar at, when installed")
     parser.add_argument("--spice-max-size", type=int, default=128,
                         help="largest size to run ngspice at (one 256 x 256 vector takes "
                              "minutes here)")
@@ -87,6 +123,10 @@ def main() -> None:
                                                     method="nodal"),
                 args.batch, args.budget, shared=topo == "passive")
             rows.append((f"nodal, both segments, {topo}", t, extrapolated))
+        if badcrossbar is not None and n <= args.badcrossbar_max_size:
+            t, extrapolated = _boxed(lambda k, g=g, v=v: _badcrossbar(g, v[:k]), args.batch,
+                                     args.budget)
+            rows.append(("badcrossbar, both segments, passive", t, extrapolated))
         # ngspice grows about 8x per doubling: stop once one vector would exceed the budget
         spice_ok = n <= args.spice_max_size and spice_vector_s * 8 <= args.budget
         if shutil.which("ngspice") and spice_ok:
@@ -100,6 +140,9 @@ def main() -> None:
             print(f"{n:>5} {label:<34} {t:>9.4f}{mark} {t / ideal:>9.1f}")
         if shutil.which("ngspice") and not spice_ok:
             print(f"{n:>5} ngspice skipped: above --spice-max-size or over the time budget")
+        iters = nodal_solve(g, v[:10], 1.0, 1.0, "1t1r", voltages=False).pcg_iterations
+        print(f"{n:>5} nodal CG iterations per vector (1t1r, first 10): {iters.min()}-"
+              f"{iters.max()}")
         full = solve_currents(g, v[:3], r_bitline_ohm=1.0, r_wordline_ohm=1.0, method="nodal")
         chain = solve_currents(g, v[:3], r_bitline_ohm=1.0, method="chain")
         err = np.abs(chain / full - 1)

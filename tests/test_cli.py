@@ -59,6 +59,22 @@ def test_vmm_human_output_and_defaults():
     assert "Ag:a-Si" in res.output and "variance" in res.output and "iqr" in res.output
 
 
+def test_vmm_through_the_wire_network():
+    """Wire resistance lowers every |current|, so the population's error grows with it."""
+    common = ["--device", "ideal", "--set", "r_on_ohm=10000", "--size", "64x64", "--tile",
+              "64x64", "--trials", "20", "--json"]
+    clean = json.loads(_run("vmm", *common).output)
+    wired = {}
+    for r in ("0.5", "2.5"):
+        res = _run("vmm", *common, "--r-bitline-ohm", r, "--r-wordline-ohm", r)
+        assert res.exit_code == 0, res.output
+        wired[r] = json.loads(res.output)
+        assert wired[r]["r_bitline_ohm"] == float(r) and wired[r]["circuit"] == "auto"
+    assert clean["variance"] < wired["0.5"]["variance"] < wired["2.5"]["variance"]
+    res = _run("vmm", *common[:-1], "--r-bitline-ohm", "1", "--topology", "passive")
+    assert res.exit_code == 0 and "passive" in res.output
+
+
 def test_same_seed_same_json():
     a = json.loads(_run("vmm", "--trials", "20", "--seed", "5", "--json").output)
     b = json.loads(_run("vmm", "--trials", "20", "--seed", "5", "--json").output)
@@ -81,6 +97,10 @@ def test_same_seed_same_json():
         (["--size", "32"], "--size expects ROWSxCOLS"),
         (["--trials", "0"], "trials = 0 is out of range"),
         (["--input-bits", "99"], "input_bits = 99 is out of range: allowed 1 <= input_bits <= 24"),
+        (["--r-bitline-ohm", "-1"], "r_bitline_ohm = -1.0 is out of range"),
+        (["--r-wordline-ohm", "1", "--circuit", "chain"], "r_wordline_ohm must be 0"),
+        (["--circuit", "spice"], "circuit"),
+        (["--topology", "2t2r"], "topology"),
     ],
 )
 def test_vmm_bad_input_is_a_clear_error(args, message):

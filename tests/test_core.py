@@ -253,7 +253,7 @@ def test_binary_read_through_an_access_transistor_stays_exact():
         ({"model": "neurosim", "calibration_t_max": 2.0},
          "calibration_t_max = 2.0 is out of range: allowed calibration_t_max <= 1"),
         ({"r_bitline_ohm": 1e-13}, "r_bitline_ohm = 1e-13 is out of range"),
-        ({"r_bitline_ohm": 10.0, "circuit": "ideal"}, "circuit = 'ideal' has no wires"),
+        ({"r_bitline_ohm": 10.0, "circuit": "ideal"}, "circuit 'ideal' has no wires"),
     ],
 )
 def test_settings_that_cannot_work_are_refused(kwargs, message):

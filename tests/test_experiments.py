@@ -239,11 +239,27 @@ def test_a_run_directory_refuses_other_code(tmp_path, monkeypatch):
         ({"device": "PCM", "core": {"mapping": "reference"}}, "not available for the binary"),
         ({"core": {"calibration": "two-point", "calibration_t_max": 2}},
          "calibration_t_max = 2.0 is out of range"),
+        ({"core": {"r_wordline_ohm": 1.0, "circuit": "ladder", "r_bitline_ohm": 1.0}},
+         "one segment kind at a time"),
+        ({"model": "neurosim", "core": {"r_bitline_ohm": 1.0}}, "r_bitline_ohm = 1.0 is not"),
     ],
 )
 def test_device_and_core_combinations_are_checked_before_running(base, message):
     with pytest.raises(ParameterError, match=message):
         load_experiment({"name": "t", "base": base})
+
+
+def test_experiments_sweep_the_wire_network():
+    """Circuit settings are core settings: a sweep over segment resistance, solved exactly
+    (nodal, both segment kinds), gives an error that grows with the resistance."""
+    cfg = load_experiment({
+        "name": "wires", "trials": 10, "rows": 32, "cols": 32, "fit": False,
+        "base": {"device": "ideal", "set": {"r_on_ohm": 1e4},
+                 "core": {"circuit": "nodal", "topology": "1t1r"}},
+        "sweep": {"zip": {"r_bitline_ohm": [0.1, 1.0, 5.0], "r_wordline_ohm": [0.1, 1.0, 5.0]}},
+    })
+    variances = [compute_point(spec)[0]["variance"] for spec in cfg.point_specs()]
+    assert variances[0] < variances[1] < variances[2]
 
 
 def test_renamed_devices_resolve_to_their_preset(tmp_path):

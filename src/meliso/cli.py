@@ -139,6 +139,16 @@ def vmm(
     bits_per_slice: Annotated[
         int | None, typer.Option(help="bits per slice (binary devices: 1)")
     ] = None,
+    r_bitline_ohm: Annotated[
+        float, typer.Option(help="bit-line segment resistance per cell, ohm (0: ideal wire)")
+    ] = 0.0,
+    r_wordline_ohm: Annotated[
+        float, typer.Option(help="word-line segment resistance per cell, ohm (0: ideal wire)")
+    ] = 0.0,
+    circuit: Annotated[
+        str, typer.Option(help="auto | ideal | chain | ladder | nodal (meliso.circuit)")
+    ] = "auto",
+    topology: Annotated[str, typer.Option(help="1t1r | passive")] = "1t1r",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Monte-Carlo VMM error population: A ~ U[-1, 1], x ~ U[0, 1], e = y - A x.
@@ -158,7 +168,8 @@ def vmm(
             dev, trials=trials, rows=rows, cols=cols, seed=seed, model=model, mapping=mapping,
             calibration=calibration, programming=programming, input_bits=input_bits,
             tile_rows=tile_rows, tile_cols=tile_cols, weight_slices=weight_slices,
-            bits_per_slice=bits_per_slice,
+            bits_per_slice=bits_per_slice, r_bitline_ohm=r_bitline_ohm,
+            r_wordline_ohm=r_wordline_ohm, circuit=circuit, topology=topology,
         )
         elapsed = time.perf_counter() - t0
     except ParameterError as exc:
@@ -175,15 +186,19 @@ def vmm(
         "programming": programming, "input_bits": input_bits,
         "weight_slices": pop.core.slicing.slices, "bits_per_slice": pop.core.slicing.bits,
         "mad": stats["mad"], "max_abs": stats["max_abs"], "seconds": elapsed,
+        "r_bitline_ohm": r_bitline_ohm, "r_wordline_ohm": r_wordline_ohm,
+        "circuit": circuit, "topology": topology,
     }
     extra.update(pop.calibration_diagnostics())
     extra.update(pop.core.programming_summary())
     if as_json:
         typer.echo(to_json({**result, **extra}))
         return
+    wires = (f", wires {r_bitline_ohm:g} Ω (bit) / {r_wordline_ohm:g} Ω (word) per segment, "
+             f"{topology}" if r_bitline_ohm or r_wordline_ohm else "")
     table = Table(title=f"VMM error population: {dev.name}, {core.model} model, "
                         f"{trials} × {rows}×{cols}, {core.mapping} mapping, calibration "
-                        f"{extra['calibration']}")
+                        f"{extra['calibration']}{wires}")
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for key, value in result.items():

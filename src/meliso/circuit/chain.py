@@ -18,22 +18,34 @@ FloatArray = NDArray[np.float64]
 
 
 @njit(cache=True, parallel=True)
-def chain_kernel(g_s: np.ndarray, active: np.ndarray, v_read_v: np.ndarray, g_wire_s: float,
-                 out: np.ndarray) -> None:
-    """Algorithm 1 for every vector: ``active`` (batch, rows) bool, ``v_read_v`` (batch,)."""
+def chain_kernel(g_s: np.ndarray, active: np.ndarray, v_read_v: np.ndarray, r_wire_ohm: float,
+                 renorm: int, out: np.ndarray) -> None:
+    """Algorithm 1 for every vector: ``active`` (batch, rows) bool, ``v_read_v`` (batch,).
+
+    The same recurrence without a division per step: g_col = N / D, a row's cell adds
+    N += g D and the segment below adds D += r N (g_col -> g_col / (1 + r g_col)); every
+    ``renorm`` rows D is rescaled to 1 (:func:`.ladder.renormalisation_interval`).
+    """
     rows, cols = g_s.shape
     for b in prange(active.shape[0]):
         # rows outer, columns inner: g_s[i, :] is contiguous, so the column loop vectorises
-        g_col = np.zeros(cols)
+        num = np.zeros(cols)
+        den = np.ones(cols)
         for i in range(rows):
             if active[b, i]:
                 for j in range(cols):
-                    g_col[j] = (g_col[j] + g_s[i, j]) * g_wire_s / (
-                        g_col[j] + g_s[i, j] + g_wire_s)
+                    n_new = num[j] + g_s[i, j] * den[j]
+                    num[j] = n_new
+                    den[j] += r_wire_ohm * n_new
             else:
                 for j in range(cols):
-                    g_col[j] = g_col[j] * g_wire_s / (g_col[j] + g_wire_s)
-        out[b] = g_col * v_read_v[b]
+                    den[j] += r_wire_ohm * num[j]
+            if (i + 1) % renorm == 0:
+                for j in range(cols):
+                    num[j] /= den[j]
+                    den[j] = 1.0
+        for j in range(cols):
+            out[b, j] = num[j] / den[j] * v_read_v[b]
 
 
 def chain_numpy(g_s: FloatArray, active: NDArray[np.bool_], v_read_v: FloatArray,

@@ -15,8 +15,9 @@ Methods:
 - ``chain``: seed 003 Algorithm 1 (1T1R, bit-line segments only, every active row of a vector at
   one voltage; anything else is an error).
 - ``ladder``: exact with one segment kind, any voltages (:mod:`.ladder`).
-- ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`: sparse
-  LU, or for 1T1R with both segment kinds preconditioned CG to a relative residual of 1e-14).
+- ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`: with
+  both kinds, CG on the bit-line Schur complement to a relative residual of 1e-14; sparse LU
+  otherwise).
 - ``auto``: the fastest exact method for the arguments (ideal, ladder, or nodal).
 """
 
@@ -30,7 +31,12 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import ParameterError
 from .chain import chain_kernel
 from .ideal import ideal_currents
-from .ladder import bitline_passive_matrix, ladder_1t1r_kernel, wordline_matrix
+from .ladder import (
+    bitline_passive_kernel,
+    ladder_1t1r_kernel,
+    renormalisation_interval,
+    wordline_kernel,
+)
 from .nodal import nodal_solve
 
 FloatArray = NDArray[np.float64]
@@ -41,20 +47,31 @@ MIN_SEGMENT_OHM = 1e-12
 TOPOLOGIES = ("1t1r", "passive")
 
 
-def check_wires(r_b: float, r_w: float, method: str, *, label: str = "method 'ideal'") -> None:
+def check_wires(r_b: float, r_w: float, method: str, topology: str = "1t1r", *,
+                label: str = "method") -> None:
     """The wire-resistance rules, for ``solve_currents`` and the core's settings alike.
 
     Each resistance is 0 (an ideal wire) or at least ``MIN_SEGMENT_OHM`` (below a picohm 1/r
-    overflows the solvers' arithmetic), and the ``ideal`` method, which has no wires, refuses
-    non-zero ones rather than ignoring them.
+    overflows the solvers' arithmetic); ``ideal`` has no wires, ``chain`` (Algorithm 1) models
+    1T1R bit lines only and ``ladder`` one segment kind at a time: each refuses what it would
+    otherwise ignore. ``label`` names the setting in messages (``circuit`` in the core).
     """
     for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
         if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM:
             raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
                                  f"{MIN_SEGMENT_OHM:g} <= {name} < inf")
     if method == "ideal" and (r_b or r_w):
-        raise ParameterError(f"{label} has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
+        raise ParameterError(f"{label} 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
                              "allowed 'auto', 'chain', 'ladder' or 'nodal'")
+    if method == "chain" and topology != "1t1r":
+        raise ParameterError(f"{label} 'chain' (seed 003 Algorithm 1) models 1T1R arrays only: "
+                             "use topology='1t1r', or 'ladder'/'nodal' for passive ones")
+    if method == "chain" and r_w != 0:
+        raise ParameterError(f"{label} 'chain' has no word-line segments: r_wordline_ohm must "
+                             "be 0; use 'nodal' for both segment kinds")
+    if method == "ladder" and r_b > 0 and r_w > 0:
+        raise ParameterError(f"{label} 'ladder' is exact for one segment kind at a time; with "
+                             "both r_bitline_ohm and r_wordline_ohm > 0 use 'nodal'")
 
 
 def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: str,
@@ -72,11 +89,11 @@ def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: 
                              f"got shape {v.shape}")
     if not np.all(np.isfinite(v2)):
         raise ParameterError("v_in_v contains NaN or infinite voltages")
-    check_wires(r_b, r_w, method)
     if topology not in TOPOLOGIES:
         raise ParameterError(f"topology = {topology!r}: allowed {', '.join(TOPOLOGIES)}")
     if method not in METHODS:
         raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
+    check_wires(r_b, r_w, method, topology)
     return g, np.ascontiguousarray(v2), single
 
 
@@ -98,21 +115,15 @@ def solve_currents(
     if method == "ideal":
         out = ideal_currents(g, v)
     elif method == "chain":
-        out = _chain(g, v, r_b, r_w, topology)
+        out = _chain(g, v, r_b)
     elif method == "ladder":
         out = _ladder(g, v, r_b, r_w, topology)
     else:
-        out = nodal_solve(g, v, r_b, r_w, topology).currents_a
+        out = nodal_solve(g, v, r_b, r_w, topology, voltages=False).currents_a
     return out[0] if single else out
 
 
-def _chain(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str) -> FloatArray:
-    if topology != "1t1r":
-        raise ParameterError("method 'chain' (seed 003 Algorithm 1) models 1T1R arrays only: "
-                             "use topology='1t1r', or method 'ladder'/'nodal' for passive ones")
-    if r_w != 0:
-        raise ParameterError("method 'chain' has no word-line segments: r_wordline_ohm must be "
-                             "0; use method 'nodal' for both segment kinds")
+def _chain(g: FloatArray, v: FloatArray, r_b: float) -> FloatArray:
     active = v != 0.0
     # each vector's read voltage: its first active row's (0 when no row is active)
     v_read = v[np.arange(v.shape[0]), np.argmax(active, axis=1)] * active.any(axis=1)
@@ -125,20 +136,18 @@ def _chain(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str) 
     if r_b == 0:
         return ideal_currents(g, v)
     out = np.empty((v.shape[0], g.shape[1]))
-    chain_kernel(np.ascontiguousarray(g), np.ascontiguousarray(active), v_read, 1.0 / r_b, out)
+    chain_kernel(np.ascontiguousarray(g), np.ascontiguousarray(active), v_read, r_b,
+                 renormalisation_interval(g, r_b), out)
     return out
 
 
 def _ladder(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str) -> FloatArray:
-    if r_b > 0 and r_w > 0:
-        raise ParameterError("method 'ladder' is exact for one segment kind at a time; with "
-                             "both r_bitline_ohm and r_wordline_ohm > 0 use method 'nodal'")
     if r_b == 0 and r_w == 0:
         return ideal_currents(g, v)
     if r_w > 0:  # word-line segments: a fixed effective matrix in either topology
-        return ideal_currents(wordline_matrix(g, 1.0 / r_w), v)
+        return ideal_currents(wordline_kernel(np.ascontiguousarray(g), 1.0 / r_w), v)
     if topology == "passive":
-        return ideal_currents(bitline_passive_matrix(g, 1.0 / r_b), v)
+        return ideal_currents(bitline_passive_kernel(np.ascontiguousarray(g), 1.0 / r_b), v)
     out = np.empty((v.shape[0], g.shape[1]))
-    ladder_1t1r_kernel(np.ascontiguousarray(g), v, 1.0 / r_b, out)
+    ladder_1t1r_kernel(np.ascontiguousarray(g), v, r_b, renormalisation_interval(g, r_b), out)
     return out

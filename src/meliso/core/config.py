@@ -141,6 +141,6 @@ class CoreConfig(BaseModel):
 
     @model_validator(mode="after")
     def _wires(self) -> CoreConfig:
-        check_wires(self.r_bitline_ohm, self.r_wordline_ohm, self.circuit,
-                    label="circuit = 'ideal'")
+        check_wires(self.r_bitline_ohm, self.r_wordline_ohm, self.circuit, self.topology,
+                    label="circuit")
         return self
