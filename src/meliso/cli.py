@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._io import to_json
-from ._validation import ParameterError
+from ._validation import ParameterError, validate_model
 from .analysis import summarize
 from .devices import AnalogDevice, all_presets, get_device
 
@@ -262,6 +262,91 @@ class _Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+CORE_KEYS = ("encoding", "crossbar", "adc_bits", "error_mean", "error_rms",
+             "energy_per_mac_j", "mac_per_joule", "column_utilisation")
+
+
+@app.command("core")
+def core_cmd(
+    technology: Annotated[str, typer.Option(help="binary device (seed 003 Table III)")] = (
+        "ReRAM-1"),
+    encoding: Annotated[str, typer.Option(help="B-I | B-II | T-I | T-II (seed 003 Table I)")] = (
+        "T-I"),
+    crossbar: Annotated[int, typer.Option(help="crossbar size N (N x N cells, N/2 weights "
+                                               "per row)")] = 128,
+    adc_bits: Annotated[
+        int | None, typer.Option(help="ADC resolution in bits (default: ideal, unlimited)")
+    ] = None,
+    r_wire: Annotated[float, typer.Option(
+        help="bit-line segment resistance R_p per cell, ohm (seed 003 Algorithm 1)")] = 0.0,
+    r_wordline_ohm: Annotated[float, typer.Option(
+        help="word-line segment resistance per cell, ohm (solved by nodal analysis)")] = 0.0,
+    circuit: Annotated[str, typer.Option(help="auto | chain | ladder | nodal")] = "auto",
+    size: Annotated[str, typer.Option(
+        help="matrix INPUTSxOUTPUTS (default: LeNet-5's average, seed 003 Table II)")] = "286x64",
+    vectors: Annotated[int, typer.Option(help="random input vectors")] = 1000,
+    profile_vectors: Annotated[int, typer.Option(
+        help="profiling vectors for the ADC calibration (eqs. 6-7)")] = 200,
+    calibrate: Annotated[bool, typer.Option(
+        help="calibrate the layer scale s_l when the ADC has finite bits")] = True,
+    weights: Annotated[str, typer.Option(
+        help="binary | ternary | auto (binary for B-*, ternary for T-*)")] = "auto",
+    zero_fraction: Annotated[float, typer.Option(
+        help="share of zeros in ternary weights and inputs")] = 1 / 3,
+    tech_nm: Annotated[float, typer.Option(help="CMOS node of ADC and row drivers, nm")] = 32.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Binary/ternary matrix-vector population on a binary 1T1R core: error against the exact
+    integer product, energy per MAC (seed 003 eqs. 8-9) and column utilisation."""
+    from .periphery.energy import EnergyModel
+    from .workloads import binary_vmm_population
+
+    rows, cols = _parse_shape(size, "--size")
+    try:
+        t0 = time.perf_counter()
+        pop = binary_vmm_population(
+            technology, encoding, crossbar, adc_bits, size=(rows, cols), vectors=vectors,
+            profile_vectors=profile_vectors, weights=weights,  # type: ignore[arg-type]
+            zero_fraction=zero_fraction, calibrate=calibrate, r_bitline_ohm=r_wire,
+            r_wordline_ohm=r_wordline_ohm, circuit=circuit, seed=seed,
+            energy=validate_model(EnergyModel, {"tech_nm": tech_nm}),
+        )
+        elapsed = time.perf_counter() - t0
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    result = {**pop.summary(), "seconds": elapsed}
+    if as_json:
+        typer.echo(to_json(result))
+        return
+    table = Table(title=f"Binary core: {result['technology']}, {result['encoding']}, crossbar "
+                        f"{crossbar}x{crossbar}, ADC "
+                        f"{'ideal' if adc_bits is None else f'{adc_bits} bits'}, matrix "
+                        f"{rows}x{cols}, {vectors} vectors")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows_out = [
+        ("error mean", f"{result['error_mean']:.4g}"),
+        ("error rms", f"{result['error_rms']:.4g}"),
+        ("error max |e|", f"{result['error_max_abs']:.4g}"),
+        ("exact outputs", f"{100 * result['exact_fraction']:.1f} %"),
+        ("rms of x·W", f"{result['rms_exact']:.4g}"),
+        ("layer scale s_l", f"{result['adc_scale']:.4g}"),
+        ("energy per MAC", f"{1e15 * result['energy_per_mac_j']:.4g} fJ"),
+        ("  row drivers / ADC / cells", " / ".join(
+            f"{100 * result[k] / result['energy_j']:.0f} %"
+            for k in ("row_driver_energy_j", "adc_energy_j", "cell_energy_j"))),
+        ("MAC per joule", f"{result['mac_per_joule']:.4g}"),
+        ("column utilisation", f"{100 * result['column_utilisation']:.1f} %"),
+        ("MVM cycles / ADC conversions", f"{result['mvm_cycles']} / {result['adc_conversions']}"),
+    ]
+    for key, value in rows_out:
+        table.add_row(key, value)
+    _out.print(table)
+    _out.print(f"{elapsed:.3f} s")
 
 
 ExecutorOpt = Annotated[str, typer.Option(help="serial | dask")]

@@ -1,5 +1,6 @@
 """Matrix -> target conductances (tiling, differential/reference pairs); inputs -> voltages."""
 
+from .encodings import ENCODINGS, Encoding, differential_states, get_encoding
 from .inputs import bit_planes, c_round, input_scale, neurosim_input_levels, quantize_inputs
 from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
 from .weights import (
@@ -15,12 +16,16 @@ from .weights import (
 )
 
 __all__ = [
+    "ENCODINGS",
     "MAPPINGS",
     "NO_SLICING",
+    "Encoding",
     "Mapping",
     "Slicing",
     "bit_planes",
     "c_round",
+    "differential_states",
+    "get_encoding",
     "half_range",
     "input_scale",
     "neurosim_input_levels",
