@@ -158,9 +158,17 @@ def test_energy_per_mac_falls_as_the_crossbar_grows():
 
 
 def test_column_utilisation_falls_for_a_small_matrix_on_large_crossbars():
-    util = [binary_vmm_population("ReRAM-1", "T-I", n, None, size=(286, 64), vectors=5)
-            .stats.column_utilisation for n in (64, 128, 256, 512)]
-    assert util == [1.0, 1.0, 0.5, 0.25]
+    runs = {scales: [binary_vmm_population(
+        "ReRAM-1", "T-I", n, 4, size=(286, 64), vectors=20,
+        energy=EnergyModel(row_driver_scales_with_columns=scales)).stats
+        for n in (64, 128, 256, 512)] for scales in (True, False)}
+    assert [s.column_utilisation for s in runs[True]] == [1.0, 1.0, 0.5, 0.25]
+    # a word line as long as the crossbar costs the idle columns too: energy per MAC rises
+    # once they are idle; with a constant row-driver energy it keeps falling
+    scaled = [s.energy_per_mac_j for s in runs[True]]
+    constant = [s.energy_per_mac_j for s in runs[False]]
+    assert scaled[3] > scaled[2] > scaled[1]
+    assert constant == sorted(constant, reverse=True)
 
 
 def test_adc_energy_model_against_its_table_and_published_converters():

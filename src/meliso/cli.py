@@ -296,6 +296,9 @@ def core_cmd(
     zero_fraction: Annotated[float, typer.Option(
         help="share of zeros in ternary weights and inputs")] = 1 / 3,
     tech_nm: Annotated[float, typer.Option(help="CMOS node of ADC and row drivers, nm")] = 32.0,
+    row_driver: Annotated[str, typer.Option(
+        help="row-driver energy: per-column (scales with the word line) | constant")] = (
+        "per-column"),
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
@@ -305,14 +308,17 @@ def core_cmd(
     from .workloads import binary_vmm_population
 
     rows, cols = _parse_shape(size, "--size")
+    if row_driver not in ("per-column", "constant"):
+        _fail(f"--row-driver = {row_driver!r}: allowed per-column or constant")
     try:
+        energy = validate_model(EnergyModel, {
+            "tech_nm": tech_nm, "row_driver_scales_with_columns": row_driver == "per-column"})
         t0 = time.perf_counter()
         pop = binary_vmm_population(
             technology, encoding, crossbar, adc_bits, size=(rows, cols), vectors=vectors,
             profile_vectors=profile_vectors, weights=weights,  # type: ignore[arg-type]
             zero_fraction=zero_fraction, calibrate=calibrate, r_bitline_ohm=r_wire,
-            r_wordline_ohm=r_wordline_ohm, circuit=circuit, seed=seed,
-            energy=validate_model(EnergyModel, {"tech_nm": tech_nm}),
+            r_wordline_ohm=r_wordline_ohm, circuit=circuit, seed=seed, energy=energy,
         )
         elapsed = time.perf_counter() - t0
     except ValueError as exc:

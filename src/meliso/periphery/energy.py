@@ -23,7 +23,10 @@ Defaults, each overridable (:class:`EnergyModel`):
   row-driver action for a 32 x 32 array at 65 nm, 1 V, 1 ns read pulse. NeuroSim has no constant
   for it (it follows the word line's capacitance), so E_RD here scales with the word line's
   length (the crossbar's physical columns / 32), with the node (tech_nm / 65, wire and gate
-  capacitance per cell scale with the feature size) and with V_DD^2.
+  capacitance per cell scale with the feature size) and with V_DD^2. A consequence to keep in
+  mind: a small matrix on a large crossbar pays for the whole word line, so its energy per MAC
+  rises with the crossbar once the columns are not filled (``row_driver_scales_with_columns=
+  False`` charges the 32-column reference instead, a constant E_RD as in seed 003's Fig. 5).
 - T_R = 1 ns: no public default exists for seed 003; 1 ns is the read pulse of the same NeuroSim
   evaluation that E_RD comes from, so the two terms describe one read.
 - V_R = 0.2 V (seed 003, CIM-Explorer's |V_read|) is the core's, not the model's.
@@ -110,6 +113,9 @@ class EnergyModel(BaseModel):
                                        "(None: the Andrulis et al. 2024 model)")
     row_driver_energy_j: float | None = Field(None, ge=0, description="energy per row-driver "
                                               "action, J (None: scaled NeuroSim reference)")
+    row_driver_scales_with_columns: bool = Field(
+        True, description="E_RD proportional to the crossbar's columns (else the 32-column "
+                          "reference for any crossbar)")
     v_dd_v: float = Field(1.0, gt=0, le=5, description="row-driver supply, V")
     t_read_s: float = Field(1e-9, gt=0, le=1e-3, description="read pulse length T_R, s")
 
@@ -126,7 +132,8 @@ class EnergyModel(BaseModel):
         """E_RD for a crossbar with ``crossbar_cols`` physical columns."""
         if self.row_driver_energy_j is not None:
             return self.row_driver_energy_j
-        return row_driver_energy_j(crossbar_cols, self.tech_nm, self.v_dd_v)
+        cols = crossbar_cols if self.row_driver_scales_with_columns else E_RD_REFERENCE_COLS
+        return row_driver_energy_j(cols, self.tech_nm, self.v_dd_v)
 
 
 def tile_energy_j(reads: ArrayLike, active_rows: ArrayLike, active_cols: ArrayLike,
