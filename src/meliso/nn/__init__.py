@@ -1,0 +1,26 @@
+"""Binary and ternary CNNs on simulated crossbars (seed 003): PyTorch models, training, data,
+and ``to_crossbar``, which runs a trained network's layers on :class:`meliso.core.BinaryCore`.
+
+The only place meliso imports PyTorch (extra ``nn``; install PyTorch's CPU wheel first:
+``pip install torch==2.13.0``). :mod:`meliso.nn.data` needs only NumPy.
+"""
+
+from __future__ import annotations
+
+try:
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "meliso.nn needs PyTorch: pip install torch==2.13.0 (the CPU wheel), then "
+        "pip install 'meliso[nn]'"
+    ) from exc
+
+from .crossbar import CrossbarNet, to_crossbar
+from .data import DATASETS, Dataset, load_dataset
+from .models import NETS, QuantNet, build_model, lenet5, vgg7
+from .quant import QUANTS
+from .train import evaluate, load_checkpoint, predict, save_checkpoint, train
+
+__all__ = ["DATASETS", "NETS", "QUANTS", "CrossbarNet", "Dataset", "QuantNet", "build_model",
+           "evaluate", "lenet5", "load_checkpoint", "load_dataset", "predict", "save_checkpoint",
+           "to_crossbar", "train", "vgg7"]

@@ -1,0 +1,122 @@
+"""Training, evaluation and checkpoints of the BNN/TNN networks (recipe in :mod:`.models`).
+
+A checkpoint is one ``torch.save`` file holding the weights and everything needed to rebuild the
+network (net, quant, input shape, classes), the dataset it was trained on, the epochs and its
+software test accuracy. It is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._io import atomic_write_bytes
+from .data import Dataset
+from .models import QuantNet, build_model, clip_weights
+
+DEFAULT_EPOCHS = {"lenet5": 15, "vgg7": 50}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A trained network, its software test accuracy and its per-epoch training loss."""
+
+    model: QuantNet
+    accuracy: float
+    losses: list[float]
+    seconds: float
+    dataset: str
+    epochs: int
+
+
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
+    """Top-1 accuracy of ``model`` in eval mode on images x (N, C, H, W) and labels y."""
+    return float(np.mean(predict(model, x, batch) == y))
+
+
+def predict(model: nn.Module, x: np.ndarray, batch: int = 500) -> np.ndarray:
+    """Predicted classes of images x (N, C, H, W)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for k in range(0, len(x), batch):
+            out.append(model(torch.from_numpy(np.ascontiguousarray(x[k:k + batch])))
+                       .argmax(dim=1).numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr: float = 1e-3,
+          batch: int = 64, seed: int = 0) -> TrainResult:
+    """Train ``net`` (lenet5 | vgg7) as ``quant`` (BNN | TNN) on ``data``'s training split."""
+    epochs = DEFAULT_EPOCHS.get(net, 15) if epochs is None else epochs
+    if epochs < 1 or batch < 1 or not lr > 0:
+        raise ValueError("epochs >= 1, batch >= 1 and lr > 0 are required")
+    torch.manual_seed(seed)
+    gen = np.random.default_rng(seed)
+    model = build_model(net, quant, data.shape, data.classes)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * math.ceil(len(data.y_train) / batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    loss_fn = nn.CrossEntropyLoss()
+    x_all = torch.from_numpy(data.x_train)
+    y_all = torch.from_numpy(data.y_train)
+    losses = []
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        order = torch.from_numpy(gen.permutation(len(y_all)))
+        total, count = 0.0, 0
+        for k in range(0, len(order), batch):
+            idx = order[k:k + batch]
+            if len(idx) < 2:  # batch norm needs two samples
+                continue
+            opt.zero_grad()
+            loss = loss_fn(model(x_all[idx]), y_all[idx])
+            loss.backward()
+            opt.step()
+            sched.step()
+            clip_weights(model)
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        losses.append(total / max(count, 1))
+    seconds = time.perf_counter() - t0
+    accuracy = evaluate(model, data.x_test, data.y_test)
+    return TrainResult(model, accuracy, losses, seconds, data.name, epochs)
+
+
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write a checkpoint (atomically) and return its path."""
+    from .. import __version__
+
+    m = result.model
+    payload: dict[str, Any] = {
+        "net": m.net, "quant": m.quant, "input_shape": list(m.input_shape),
+        "classes": int(m[-1].num_features), "dataset": result.dataset,
+        "epochs": result.epochs, "accuracy": result.accuracy, "losses": result.losses,
+        "seconds": result.seconds, "meliso": __version__, "state_dict": m.state_dict(),
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
+    """The network (in eval mode) and the checkpoint's metadata."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=False)
+    shape = tuple(payload["input_shape"])
+    model = build_model(payload["net"], payload["quant"], shape,  # type: ignore[arg-type]
+                        payload["classes"])
+    model.load_state_dict(payload.pop("state_dict"))
+    model.eval()
+    return model, payload
