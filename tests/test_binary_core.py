@@ -209,6 +209,13 @@ def test_parasitics_lower_column_currents_and_add_error():
         assert np.all(i1 <= i0 * (1 + 1e-12)) and np.any(i1 < i0)
         errors.append(np.sqrt(np.mean((wired.matmul(x) - x @ w) ** 2)))
     assert 0 < errors[0] < errors[1]
+    # with bit-line segments only the filled columns are solved: the same pair currents as the
+    # whole crossbar (columns are independent; every physical row is kept)
+    narrow = BinaryCore(w[:, :5], encoding="B-I", crossbar=64, r_bitline_ohm=1.0)
+    full = narrow.column_currents_a(x)[0][:, :10]
+    planes = get_encoding("B-I").planes(x)[0]
+    np.testing.assert_allclose(narrow._currents(planes, 0, 0), full[:, 0::2] - full[:, 1::2],
+                               rtol=1e-12, atol=1e-18)
     # the seed's Algorithm 1 (chain) and the exact ladder agree for bit-line segments
     chain = BinaryCore(w, encoding="B-I", crossbar=64, r_bitline_ohm=1.0, circuit="chain")
     ladder = BinaryCore(w, encoding="B-I", crossbar=64, r_bitline_ohm=1.0, circuit="ladder")

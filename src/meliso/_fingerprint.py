@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-_LIBRARIES = ("numpy", "scipy", "numba", "scikit-learn")
+_LIBRARIES = ("numpy", "scipy", "numba", "scikit-learn", "torch")
 
 
 @lru_cache(maxsize=1)

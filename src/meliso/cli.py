@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -405,10 +406,18 @@ def report(
 
 @app.command()
 def reproduce(
-    study: Annotated[str, typer.Argument(help="the built-in study: meliso (seed 000)")],
+    study: Annotated[str, typer.Argument(
+        help="meliso (seed 000: VMM error study) | cim (seed 003: BNN/TNN on crossbars)")],
     out: Annotated[str | None, typer.Option(help="output directory (default: runs/STUDY)")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="100 trials per point")] = False,
-    model: Annotated[str, typer.Option(help="physics | neurosim | both")] = "both",
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="meliso: 100 trials per point; cim: fewer technologies, sizes, R_p, "
+                        "ADC bits and images")] = False,
+    model: Annotated[str, typer.Option(help="meliso: physics | neurosim | both")] = "both",
+    dataset: Annotated[str, typer.Option(
+        help="cim: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need --data-dir)")
+    ] = "mnist5k",
+    data_dir: Annotated[str | None, typer.Option(
+        help="cim: folder with the MNIST IDX files or CIFAR-10 python batches")] = None,
     executor: ExecutorOpt = "serial",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -417,24 +426,75 @@ def reproduce(
     """Reproduce a seed study end to end: CSVs, figures and a report (cached, resumable)."""
     from .experiments.reproduce import MODELS, reproduce_meliso
 
-    if study != "meliso":
-        _fail(f"study = '{study}': allowed studies are: meliso")
+    if study not in ("meliso", "cim"):
+        _fail(f"study = '{study}': allowed studies are: meliso, cim")
     if model not in ("physics", "neurosim", "both"):
         _fail(f"--model = '{model}': allowed physics, neurosim or both")
-    models = MODELS if model == "both" else (model,)
     out_dir = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     t0 = time.perf_counter()
     try:
         with _Progress(quiet) as progress:
-            report_path = reproduce_meliso(
-                out_dir, quick=quick, models=models, executor=executor,  # type: ignore[arg-type]
-                workers=workers, scheduler=scheduler, on_point=progress.start,
-            )
-    except ParameterError as exc:
+            if study == "cim":
+                from .experiments.cim import reproduce_cim
+
+                report_path = reproduce_cim(
+                    out_dir, dataset=dataset, quick=quick, data_dir=data_dir,
+                    executor=executor, workers=workers,  # type: ignore[arg-type]
+                    scheduler=scheduler, on_point=progress.start("cim"),
+                    log=lambda msg: _err.print(msg, highlight=False))
+                what = f"seed 003 study on {dataset}"
+            else:
+                models = MODELS if model == "both" else (model,)
+                report_path = reproduce_meliso(
+                    out_dir, quick=quick, models=models, executor=executor,  # type: ignore[arg-type]
+                    workers=workers, scheduler=scheduler, on_point=progress.start,
+                )
+                what = f"MELISO study ({', '.join(models)})"
+    except (ParameterError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
         return
-    _out.print(f"MELISO study ({', '.join(models)}) in {time.perf_counter() - t0:.1f} s -> "
-               f"{report_path}")
+    _out.print(f"{what} in {time.perf_counter() - t0:.1f} s -> {report_path}")
+
+
+@app.command()
+def train(
+    net: Annotated[str, typer.Argument(help="lenet5 | vgg7")],
+    quant: Annotated[str, typer.Argument(help="BNN | TNN")],
+    dataset: Annotated[str, typer.Option(
+        help="digits | mnist5k (bundled) | mnist | cifar10 (need --data-dir)")] = "mnist5k",
+    data_dir: Annotated[str | None, typer.Option(help="folder of MNIST / CIFAR-10 files")] = None,
+    epochs: Annotated[int | None, typer.Option(help="epochs (default: lenet5 15, vgg7 50)")] = (
+        None),
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    out: Annotated[str | None, typer.Option(
+        help="checkpoint path (default: runs/checkpoints/NET-QUANT-DATASET.pt)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Train a binary or ternary network (seed 003 recipe) and save a checkpoint with its test
+    accuracy."""
+    try:
+        from .nn import load_dataset, save_checkpoint
+        from .nn import train as train_net
+    except ImportError as exc:
+        _fail(str(exc))
+        return
+    path = Path(out or f"runs/checkpoints/{net}-{quant}-{dataset}.pt")
+    if path.exists():
+        _fail(f"{path} exists; checkpoints are never overwritten: choose another --out")
+    try:
+        data = load_dataset(dataset, data_dir)
+        result = train_net(net, quant, data, epochs=epochs, seed=seed)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+        return
+    save_checkpoint(result, path)
+    summary = {"net": net, "quant": quant, "dataset": dataset, "epochs": result.epochs,
+               "accuracy": result.accuracy, "seconds": result.seconds, "checkpoint": str(path)}
+    if as_json:
+        typer.echo(to_json(summary))
+        return
+    _out.print(f"{net} {quant} on {dataset}: test accuracy {100 * result.accuracy:.2f} % after "
+               f"{result.epochs} epochs ({result.seconds:.1f} s) -> {path}")
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ Pipeline, one way:
    partly filled crossbar stay in HRS.
 3. circuit: column currents from :func:`meliso.circuit.solve_currents` (1T1R: a row without a
    pulse is off). Without wires only the filled part of each crossbar is computed (the rest
-   carries no current); with wires the whole physical crossbar is solved, since idle cells still
-   load the word lines.
+   carries no current); with bit-line segments every physical row is kept (the bit line runs
+   the crossbar's whole height to its amplifier) but only the filled columns; with word-line
+   segments the whole crossbar is solved, since idle cells still load the word lines.
 4. periphery: the current difference of each pair, delta_i, goes through the ADC (eq. 4) with
    step s_l Delta_I (eq. 5), Delta_I = V_R (G_LRS - G_HRS); codes are counted (energy, eq. 8)
    and histogrammed (profiling).
@@ -300,8 +301,11 @@ class BinaryCore:
         (reads, R) of its row tile (without wires only the filled part is computed)."""
         n, m = int(self.active_rows[tr, tc]), int(self.active_cols[tr, tc])
         v = planes * self.v_read_v
-        if self.wired:
+        if self.r_wordline_ohm > 0:  # idle columns load the word lines: the whole crossbar
             i = self._solve(v, tr, tc)[:, : 2 * m]
+        elif self.wired:  # bit-line segments only: columns are independent, rows are not
+            i = solve_currents(self.g_s[tr, tc, :, : 2 * m], v, r_bitline_ohm=self.r_bitline_ohm,
+                               topology="1t1r", method=self.circuit)  # type: ignore[arg-type]
         else:
             i = v[:, :n] @ self.g_s[tr, tc, :n, : 2 * m]
         return np.asarray(i[:, 0::2] - i[:, 1::2])

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,14 +121,82 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         cluster.close()
 
 
-def _dask_results(client: Any, specs: list[PointSpec]
-                  ) -> Iterator[tuple[PointSpec, tuple[dict[str, Any], NDArray[np.float64]]]]:
+class _Spec(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def params(self) -> tuple[tuple[str, Any], ...]: ...
+
+
+S = TypeVar("S", bound=_Spec)
+Compute = Callable[[Any], tuple[dict[str, Any], Any]]
+
+
+def _dask_results(client: Any, specs: list[S], compute: Compute
+                  ) -> Iterator[tuple[S, tuple[dict[str, Any], Any]]]:
     from dask.distributed import as_completed
 
-    futures = client.map(compute_point, specs, pure=False)
+    futures = client.map(compute, specs, pure=False)
     index = {f.key: i for i, f in enumerate(futures)}
     for fut in as_completed(futures):
         yield specs[index[fut.key]], fut.result()
+
+
+def run_points(
+    store: RunStore,
+    specs: list[S],
+    compute: Compute,
+    *,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_point: ProgressCallback | None = None,
+    client: Any = None,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Compute every point of ``specs`` not yet in ``store`` (a pure, picklable ``compute``:
+    spec -> (record, array)), saving each as it finishes; returns (rows in spec order,
+    computed, cached). Any kind of point works: VMM populations, network inferences..."""
+    if executor not in ("serial", "dask"):
+        raise ParameterError(f"executor = '{executor}': allowed 'serial' or 'dask'")
+    unique: dict[str, S] = {}
+    for spec in specs:
+        unique.setdefault(spec.key, spec)
+    todo = [s for s in unique.values() if not store.has(s.key)]
+    total, done = len(unique), len(unique) - len(todo)
+    for spec in unique.values():
+        if store.has(spec.key) and on_point is not None:
+            on_point(done, total, store.load_point(spec.key), True)
+    computed = 0
+
+    def consume(results: Iterator[tuple[S, tuple[dict[str, Any], Any]]]) -> None:
+        nonlocal computed
+        for spec, (record, array) in results:
+            if record["key"] != spec.key:  # the key hashes the code that computed the point
+                raise ParameterError(
+                    "a worker runs different meliso code (or numerical libraries) than this "
+                    "process; install the same version on every machine of the cluster"
+                )
+            store.save_point(spec.key, record, array)
+            computed += 1
+            if on_point is not None:
+                on_point(done + computed, total, record, False)
+
+    if executor == "serial" or not todo:
+        consume((s, compute(s)) for s in todo)
+    elif client is not None:
+        consume(_dask_results(client, todo, compute))
+    else:
+        with dask_client(workers, scheduler) as own:
+            consume(_dask_results(own, todo, compute))
+    rows = []
+    for spec in specs:
+        row = store.load_point(spec.key)
+        row.update(dict(spec.params))  # duplicated points keep their own sweep labels
+        row["params"] = dict(spec.params)
+        rows.append(row)
+    store.write_results(rows)
+    return rows, computed, total - len(todo)
 
 
 def run_experiment(
@@ -150,46 +218,11 @@ def run_experiment(
     if executor not in ("serial", "dask"):
         raise ParameterError(f"executor = '{executor}': allowed 'serial' or 'dask'")
     store = RunStore(out_dir, config)
-    specs = config.point_specs()
-    unique: dict[str, PointSpec] = {}
-    for spec in specs:
-        unique.setdefault(spec.key, spec)
-    todo = [s for s in unique.values() if not store.has(s.key)]
-    total, done = len(unique), len(unique) - len(todo)
-    for spec in unique.values():
-        if store.has(spec.key) and on_point is not None:
-            on_point(done, total, store.load_point(spec.key), True)
-    computed = 0
-
-    def consume(results: Iterator[tuple[PointSpec, tuple[dict[str, Any], Any]]]) -> None:
-        nonlocal computed
-        for spec, (record, errors) in results:
-            if record["key"] != spec.key:  # the key hashes the code that computed the point
-                raise ParameterError(
-                    "a worker runs different meliso code (or numerical libraries) than this "
-                    "process; install the same version on every machine of the cluster"
-                )
-            store.save_point(spec.key, record, errors)
-            computed += 1
-            if on_point is not None:
-                on_point(done + computed, total, record, False)
-
-    if executor == "serial" or not todo:
-        consume((s, compute_point(s)) for s in todo)
-    elif client is not None:
-        consume(_dask_results(client, todo))
-    else:
-        with dask_client(workers, scheduler) as own:
-            consume(_dask_results(own, todo))
-    rows = []
-    for spec in specs:
-        row = store.load_point(spec.key)
-        row.update(dict(spec.params))  # duplicated points keep their own sweep labels
-        row["params"] = dict(spec.params)
-        rows.append(row)
-    store.write_results(rows)
+    rows, computed, cached = run_points(store, config.point_specs(), compute_point,
+                                        executor=executor, workers=workers,
+                                        scheduler=scheduler, on_point=on_point, client=client)
     if report:
         from .report import build_report
 
         build_report(store.root)
-    return RunResult(store.root, rows, computed, total - len(todo))
+    return RunResult(store.root, rows, computed, cached)

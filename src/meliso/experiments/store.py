@@ -22,7 +22,7 @@ import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import yaml
@@ -32,13 +32,21 @@ from .. import __version__
 from .._fingerprint import code_fingerprint
 from .._io import atomic_write_bytes, atomic_write_text, to_json
 from .._validation import ParameterError
-from .config import ExperimentConfig
+
+
+class StoredConfig(Protocol):
+    """What a run directory keeps of its experiment: any validated config with a canonical
+    JSON form (the VMM :class:`ExperimentConfig`, the CIM study's config...)."""
+
+    def canonical(self) -> str: ...
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
 
 
 class RunStore:
     """The files of one run directory."""
 
-    def __init__(self, root: str | Path, config: ExperimentConfig) -> None:
+    def __init__(self, root: str | Path, config: StoredConfig) -> None:
         self.root = Path(root)
         self.config = config
         cfg_path = self.root / "config.yaml"
@@ -100,7 +108,9 @@ class RunStore:
         for row in rows:
             flat.append({k: (to_json(v, sort_keys=True) if isinstance(v, dict | list) else v)
                          for k, v in row.items()})
-        table = pa.Table.from_pylist(flat)
+        # every key of every row (pyarrow would take the first row's keys alone)
+        columns = list(dict.fromkeys(k for row in flat for k in row))
+        table = pa.Table.from_pylist([{k: row.get(k) for k in columns} for row in flat])
         buf = pa.BufferOutputStream()
         pq.write_table(table, buf)
         path = self.root / "results.parquet"
@@ -117,7 +127,7 @@ def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
         raise ParameterError(f"{run_dir} has no results.parquet: is it a finished meliso run?")
     rows = pq.read_table(path).to_pylist()
     for row in rows:
-        for k in ("best_fit_params", "fits", "params"):
+        for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales"):
             if isinstance(row.get(k), str):
                 row[k] = json.loads(row[k])
     return rows

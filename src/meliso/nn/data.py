@@ -132,7 +132,7 @@ def load_cifar10(data_dir: str | Path | None) -> Dataset:
     def batch(stem: str) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         path = _find(root, stem, "cifar10", CIFAR_URL)
         with path.open("rb") as fh:
-            d = pickle.load(fh, encoding="bytes")  # noqa: S301 - the user's own local file
+            d = pickle.load(fh, encoding="bytes")  # the user's own local file
         x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         return (x / np.float32(255)).astype(np.float32), np.asarray(d[b"labels"], np.int64)
 

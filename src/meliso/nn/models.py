@@ -100,10 +100,10 @@ def clip_weights(model: nn.Module) -> None:
 class QuantNet(nn.Sequential):
     """A sequential BNN/TNN with its name, quantisation and input shape recorded."""
 
-    def __init__(self, net: Net, quant: Quant, input_shape: tuple[int, int, int],
+    def __init__(self, net: Net, quant: Quant, input_shape: tuple[int, int, int], classes: int,
                  layers: list[nn.Module]) -> None:
         super().__init__(*layers)
-        self.net, self.quant, self.input_shape = net, quant, input_shape
+        self.net, self.quant, self.input_shape, self.classes = net, quant, input_shape, classes
 
     def crossbar_layers(self) -> list[QuantConv2d | QuantLinear]:
         """The layers with quantised inputs: the ones that run on crossbars."""
@@ -132,7 +132,7 @@ def lenet5(quant: Quant, input_shape: tuple[int, int, int] = (1, 28, 28),
         ]
     else:
         raise ValueError(f"lenet5 takes 28x28 (MNIST) or 8x8 (digits) images; got {h}x{w}")
-    return QuantNet("lenet5", quant, input_shape, layers)
+    return QuantNet("lenet5", quant, input_shape, classes, layers)
 
 
 def vgg7(quant: Quant, input_shape: tuple[int, int, int] = (3, 32, 32),
@@ -151,7 +151,7 @@ def vgg7(quant: Quant, input_shape: tuple[int, int, int] = (3, 32, 32),
         layers.append(nn.BatchNorm2d(cout))
     layers += [nn.Flatten(), QuantLinear(512 * 4 * 4, 1024, quant), nn.BatchNorm1d(1024),
                QuantLinear(1024, classes, quant), nn.BatchNorm1d(classes)]
-    return QuantNet("vgg7", quant, input_shape, layers)
+    return QuantNet("vgg7", quant, input_shape, classes, layers)
 
 
 def build_model(net: str, quant: str, input_shape: tuple[int, int, int],
@@ -160,7 +160,7 @@ def build_model(net: str, quant: str, input_shape: tuple[int, int, int],
     if quant not in QUANTS:
         raise ValueError(f"quant = {quant!r}: allowed BNN or TNN")
     if net == "lenet5":
-        return lenet5(quant, input_shape, classes)  # type: ignore[arg-type]
+        return lenet5(quant, input_shape, classes)
     if net == "vgg7":
-        return vgg7(quant, input_shape, classes)  # type: ignore[arg-type]
+        return vgg7(quant, input_shape, classes)
     raise ValueError(f"net = {net!r}: allowed {', '.join(NETS)}")

@@ -29,24 +29,24 @@ TWN_DELTA = 0.7
 
 class _SignSTE(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         (x,) = ctx.saved_tensors
         return grad * (x.abs() <= 1).to(grad.dtype)
 
 
 class _TernarySTE(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return (x > threshold).to(x.dtype) - (x < -threshold).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         (x,) = ctx.saved_tensors
         return grad * (x.abs() <= 1).to(grad.dtype), None
 
@@ -93,7 +93,7 @@ class ActivationQuantizer(nn.Module):
             with torch.no_grad():
                 if not bool(self.initialised):
                     self.threshold.copy_(batch_t)
-                    self.initialised.fill_(True)
+                    self.initialised.fill_(True)  # type: ignore[operator]
                 else:
                     self.threshold.mul_(1 - self.momentum).add_(self.momentum * batch_t)
             return ternarize(x, batch_t)

@@ -99,7 +99,7 @@ def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
     m = result.model
     payload: dict[str, Any] = {
         "net": m.net, "quant": m.quant, "input_shape": list(m.input_shape),
-        "classes": int(m[-1].num_features), "dataset": result.dataset,
+        "classes": m.classes, "dataset": result.dataset,
         "epochs": result.epochs, "accuracy": result.accuracy, "losses": result.losses,
         "seconds": result.seconds, "meliso": __version__, "state_dict": m.state_dict(),
     }
@@ -115,8 +115,7 @@ def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
     """The network (in eval mode) and the checkpoint's metadata."""
     payload = torch.load(Path(path), map_location="cpu", weights_only=False)
     shape = tuple(payload["input_shape"])
-    model = build_model(payload["net"], payload["quant"], shape,  # type: ignore[arg-type]
-                        payload["classes"])
+    model = build_model(payload["net"], payload["quant"], shape, payload["classes"])
     model.load_state_dict(payload.pop("state_dict"))
     model.eval()
     return model, payload

