@@ -77,7 +77,7 @@ def test_idx_and_cifar_readers_and_missing_folders(tmp_path):
     assert data.x_train.shape == (15, 3, 32, 32) and data.shape == (3, 32, 32)
     with pytest.raises(FileNotFoundError, match="--data-dir"):
         load_dataset("mnist")
-    with pytest.raises(FileNotFoundError, match="cifar-10-python.tar.gz"):
+    with pytest.raises(FileNotFoundError, match=r"cifar-10-python\.tar\.gz"):
         load_dataset("cifar10", tmp_path / "nowhere")
 
 
@@ -112,12 +112,12 @@ def test_calibrated_4bit_adcs_keep_accuracy_uncalibrated_lose_more(nets, digits)
     # calibration 4 bits clip
     profile = digits.x_train[:100]
     for quant, result in nets.items():
-        base = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=64), digits)
-        calibrated = to_crossbar(result.model, encoding="T-II", crossbar=64, adc_bits=4)
+        base = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=128), digits)
+        calibrated = to_crossbar(result.model, encoding="T-II", crossbar=128, adc_bits=4)
         scales = calibrated.calibrate(profile)
         assert len(scales) == 3 and max(scales) > 1
         acc_cal = _accuracy(calibrated, digits)
-        acc_raw = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=64,
+        acc_raw = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=128,
                                         adc_bits=4), digits)
         assert acc_cal >= base - 0.02, (quant, base, acc_cal)
         assert acc_raw < acc_cal - 0.02, (quant, acc_raw, acc_cal)
@@ -179,3 +179,42 @@ def test_vgg7_runs_on_crossbars_with_cifar_sized_input():
     hw = to_crossbar(model, encoding="B-II", crossbar=512)
     np.testing.assert_array_equal(hw(x).numpy(), software)
     assert len(hw.crossbar_layers) == 7
+
+
+def test_cim_study_end_to_end_cached_and_resumable(tmp_path):
+    import csv
+
+    from meliso._validation import validate_model
+    from meliso.experiments.cim import CimConfig, reproduce_cim
+
+    config = validate_model(CimConfig, {
+        "name": "cim-test", "dataset": "digits", "technologies": ["ReRAM-1"],
+        "rp_crossbars": [128], "r_p_ohm": [0.0, 2.0], "adc_bits": [6, 3],
+        "energy_crossbars": [64, 128], "images": 40, "calibration_images": 20,
+        "profile_images": 20, "epochs": 3})
+    out = tmp_path / "cim"
+    seen = []
+    report = reproduce_cim(out, config=config, on_point=lambda d, t, r, c: seen.append(c))
+    assert report.exists() and "Seed trends" in report.read_text()
+    assert not any(seen)  # everything computed the first time
+    with (out / "accuracy_vs_rp.csv").open() as fh:
+        rp = list(csv.DictReader(fh))
+    assert list(rp[0]) == ["network", "quant", "technology", "crossbar", "encoding", "r_p_ohm",
+                           "accuracy"]
+    assert {r["quant"] for r in rp} == {"BNN", "TNN"} and len(rp) == 2 * 2 + 2 * 4
+    with (out / "accuracy_vs_adc.csv").open() as fh:
+        adc = list(csv.DictReader(fh))
+    assert list(adc[0]) == ["network", "quant", "encoding", "adc_bits", "calibrated",
+                            "accuracy"]
+    with (out / "energy.csv").open() as fh:
+        energy = list(csv.DictReader(fh))
+    assert list(energy[0])[:5] == ["network", "quant", "crossbar", "mac_per_joule",
+                                   "column_utilisation"]
+    for name in ("fig2_adc_histograms", "fig3_accuracy_vs_rp", "fig4_accuracy_vs_adc",
+                 "fig5_energy"):
+        assert (out / "figures" / f"{name}.png").exists()
+    again = []
+    reproduce_cim(out, config=config, on_point=lambda d, t, r, c: again.append(c))
+    assert again and all(again)  # a re-run computes nothing
+    with pytest.raises(Exception, match="already holds a different experiment"):
+        reproduce_cim(out, config=config.model_copy(update={"images": 41}))

@@ -76,7 +76,7 @@ class CimConfig(BaseModel):
         return NETWORK_FOR[self.dataset]
 
     def canonical(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
 
 
 def quick_config(dataset: str = "mnist5k") -> CimConfig:

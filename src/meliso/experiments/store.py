@@ -52,7 +52,7 @@ class RunStore:
         cfg_path = self.root / "config.yaml"
         if cfg_path.exists():
             stored = yaml.safe_load(cfg_path.read_text())
-            if json.dumps(stored, sort_keys=True) != config.canonical():
+            if json.loads(json.dumps(stored)) != json.loads(config.canonical()):
                 raise ParameterError(
                     f"{self.root} already holds a different experiment "
                     f"('{stored.get('name', '?')}'); finished runs are never overwritten: "
