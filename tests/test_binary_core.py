@@ -186,8 +186,9 @@ def test_adc_energy_model_against_its_table_and_published_converters():
     # below 4 bits: the formula extrapolated (1.18x the 4-bit energy), or clamped
     assert adc_energy_j(3, 32) / adc_energy_j(4, 32) == pytest.approx(1.184, abs=0.002)
     assert adc_energy_j(3, 32, low_bits="clamp") == adc_energy_j(4, 32)
-    # an ideal ADC is charged at full precision, log2(N + 1) bits
-    assert EnergyModel().e_adc_j(None, 128) == adc_energy_j(8, 32)
+    # an ideal ADC is charged at full precision: -128 ... 128 needs 9 signed bits
+    assert EnergyModel().e_adc_j(None, 128) == adc_energy_j(9, 32)
+    assert EnergyModel().e_adc_j(None, 2) == adc_energy_j(4, 32)
 
 
 def test_row_driver_energy_scales_from_the_neurosim_reference():
@@ -259,3 +260,17 @@ def test_cli_core_json_and_errors():
                           (["--zero-fraction", "1.5"], "zero_fraction = 1.5 is out of range")]:
         bad = runner.invoke(app, ["core", *args])
         assert bad.exit_code == 2 and message in " ".join(bad.output.split()), args
+
+
+def test_access_transistor_read_voltage_and_read_noise_are_the_devices():
+    w, x = _operands(np.random.default_rng(6), 40, 12, 9, "T-I")
+    dev = get_device("ReRAM-1", r_access_ohm=5e3, v_read_v=0.3)
+    core = BinaryCore(w, technology=dev, crossbar=64)
+    assert core.v_read_v == 0.3
+    g_on, g_off = 1 / (1e4 + 5e3), 1 / (1e5 + 5e3)  # each cell in series with its transistor
+    assert core.delta_i_a == pytest.approx(0.3 * (g_on - g_off), rel=1e-12, abs=0)
+    assert set(np.unique(core.g_s).round(15)) == {round(g_on, 15), round(g_off, 15)}
+    np.testing.assert_array_equal(core.matmul(x), x @ w)  # still exact, in units of Delta_I
+    assert core.stats.g_bar_s.max() < BinaryCore(w, crossbar=64).stats.g_bar_s.max()
+    with pytest.raises(ValueError, match="sigma_read"):
+        BinaryCore(w, technology=get_device("ReRAM-1", sigma_read=0.1))

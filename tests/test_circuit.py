@@ -21,7 +21,7 @@ from meliso.circuit.ladder import (
     wordline_kernel,
     wordline_numpy,
 )
-from meliso.circuit.nodal import nodal_solve
+from meliso.circuit.nodal import PCG_ACCEPT_TOL, nodal_solve
 from meliso.circuit.pcg import schur_pcg_kernel, schur_pcg_numpy
 from meliso.circuit.spice import run_ngspice, to_spice
 from meliso.devices import TABLE_III, get_device
@@ -77,7 +77,6 @@ def test_nodal_and_ladder_match_ngspice(tech, size, r, segments, topology):
         np.testing.assert_allclose(chain, ladder[:1], rtol=1e-12, atol=0)
 
 
-@needs_ngspice
 def test_netlist_is_the_documented_geometry():
     net = to_spice(np.full((2, 2), 1e-4), [0.2, 0.0], r_bitline_ohm=1.5, r_wordline_ohm=0.5)
     assert "rw0_0 d0 w0_0 0.5" in net and "rw0_1 w0_0 w0_1 0.5" in net
@@ -145,10 +144,10 @@ def test_nodal_conserves_current(arr, topology, r_b, r_w):
     # costs up to a few ulps of V / r_w (checked: 1e-9 relative at r_w = 0.002 Ohm)
     cancellation = 8 * np.finfo(float).eps * np.abs(v).sum(axis=1) / r_w if r_w > 0 else 0.0
     # with both segment kinds the solve is PCG: KCL holds to its residual,
-    # ||f - K u|| <= 1e-14 ||f|| with ||f|| = ||V|| / r_w, spread over at most every node
+    # ||f - K u|| <= PCG_ACCEPT_TOL ||f|| with ||f|| = ||V|| / r_w, over at most every node
     pcg = 0.0
     if r_b > 0 and r_w > 0:
-        pcg = np.sqrt(2 * g.size) * 1e-14 * np.linalg.norm(v, axis=1) / r_w
+        pcg = np.sqrt(2 * g.size) * PCG_ACCEPT_TOL * np.linalg.norm(v, axis=1) / r_w
     assert np.all(np.abs(drivers - amplifiers) <= 1e-10 * np.abs(amplifiers) + cancellation
                   + pcg + 1e-20)
 
@@ -296,9 +295,9 @@ def test_pcg_equals_the_direct_solve(arr, topology, r_b, r_w):
     g, v = arr
     direct = nodal_solve(g, v, r_b, r_w, topology, solver="direct")
     pcg = nodal_solve(g, v, r_b, r_w, topology, solver="pcg")
-    # PCG stops at ||f - K u|| <= 1e-14 ||f||, ||f|| = ||V|| / r_w: an absolute bound on the
+    # PCG stops at ||f - K u|| <= 1e-12 ||f||, ||f|| = ||V|| / r_w: an absolute bound on the
     # current error at every node (a relative one only for currents well above it)
-    bound = np.sqrt(2 * g.size) * 1e-14 * np.linalg.norm(v, axis=1, keepdims=True) / r_w
+    bound = np.sqrt(2 * g.size) * PCG_ACCEPT_TOL * np.linalg.norm(v, axis=1, keepdims=True) / r_w
     assert np.all(np.abs(pcg.currents_a - direct.currents_a)
                   <= 1e-9 * np.abs(direct.currents_a) + bound + 1e-20)
 
@@ -331,7 +330,10 @@ def test_numba_pcg_matches_its_numpy_twin(arr, topology, r_b, r_w):
                      w, b, 2)
     np.testing.assert_allclose(currents, b[:, -1, :] / r_b, rtol=1e-15, atol=0)
     w_np, b_np, iters_np = schur_pcg_numpy(g, v_on, on, 1 / r_w, 1 / r_b, 1e-14, 1e-12, 500)
-    np.testing.assert_array_equal(iters, iters_np)
+    # the same convergence; the count may differ by one at the rounding floor (the kernel sums
+    # sequentially, NumPy pairwise)
+    np.testing.assert_array_equal(iters >= 0, iters_np >= 0)
+    assert np.all(np.abs(iters - iters_np) <= 1)
     scale = np.abs(v).max() + 1e-300
     np.testing.assert_allclose(w, w_np, rtol=0, atol=1e-13 * scale)
     np.testing.assert_allclose(b, b_np, rtol=0, atol=1e-13 * scale)
@@ -339,7 +341,7 @@ def test_numba_pcg_matches_its_numpy_twin(arr, topology, r_b, r_w):
 
 def test_pcg_converges_at_scale_where_relaxation_does_not():
     """512 x 512 with 1 Ohm segments and half the rows on (the benchmark's hardest case): CG
-    reaches 1e-14 in a few iterations, in both topologies, and agrees with sparse LU."""
+    converges in a few iterations, in both topologies, and agrees with sparse LU."""
     g = _array("ReRAM-1", 512, 512, seed=11)
     v = np.where(np.random.default_rng(12).random((2, 512)) < 0.5, 0.2, 0.0)
     for topology in ("1t1r", "passive"):

@@ -108,8 +108,8 @@ def test_crossbar_layers_are_every_quantised_layer_but_the_first(nets):
 
 
 def test_calibrated_4bit_adcs_keep_accuracy_uncalibrated_lose_more(nets, digits):
-    # T-II: its two's-complement MSB plane doubles the ADC range (seed 003 Fig. 2), so without
-    # calibration 4 bits clip
+    # T-II: its LSB plane x0 = (x != 0) pulses every non-zero input, so its dot products span a
+    # wider ADC range (seed 003 Fig. 2) and without calibration 4 bits clip
     profile = digits.x_train[:100]
     for quant, result in nets.items():
         base = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=128), digits)

@@ -6,8 +6,10 @@ current law at every unknown node gives a symmetric positive-definite system A u
 conductance Laplacian with the drivers and the amplifiers' virtual grounds as fixed nodes).
 
 With both segment kinds it is solved by conjugate gradients on the bit-line Schur complement
-(:mod:`.pcg`, Numba, every vector in parallel, O(rows cols) per iteration) to a relative
-residual ||f - A u|| / ||f|| of ``PCG_TOL`` = 1e-14, checked on the true residual; a vector that
+(:mod:`.pcg`, Numba, every vector in parallel, O(rows cols) per iteration), stopped on the true
+residuals: every bit-line KCL row within ``PCG_TOL`` = 1e-14 of the magnitude of its terms (a
+backward error) and the whole system's ||f - A u|| / ||f|| within ``PCG_ACCEPT_TOL`` = 1e-12
+(where rounding stops the first short of 1e-14, 1e-12 is accepted for it too); a vector that
 does not get there (the rounding floor of an extreme case) is solved by sparse LU instead. With
 one segment kind, and as that fallback, sparse LU: in ``1t1r`` the rows at 0 V are switched off
 (their cells removed, their word-line nodes at 0 V), so vectors with different active rows have
@@ -25,6 +27,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import splu
 
+from .._validation import ParameterError
 from .pcg import schur_pcg_kernel
 
 FloatArray = NDArray[np.float64]
@@ -132,6 +135,10 @@ def nodal_solve(g_s: FloatArray, v_in_v: FloatArray, r_bitline_ohm: float, r_wor
     ``auto``: PCG with both segment kinds, sparse LU with one kind. ``voltages=False`` skips
     keeping the node voltages (2 batch rows cols floats): the solution then holds empty arrays.
     """
+    if topology not in ("1t1r", "passive"):
+        raise ParameterError(f"topology = {topology!r}: allowed 1t1r, passive")
+    if solver not in ("auto", "direct", "pcg"):
+        raise ParameterError(f"solver = {solver!r}: allowed auto, direct, pcg")
     rows, cols = g_s.shape
     batch = v_in_v.shape[0]
     r_b, r_w = float(r_bitline_ohm), float(r_wordline_ohm)

@@ -16,7 +16,8 @@ Methods:
   one voltage; anything else is an error).
 - ``ladder``: exact with one segment kind, any voltages (:mod:`.ladder`).
 - ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`: with
-  both kinds, CG on the bit-line Schur complement to a relative residual of 1e-14; sparse LU
+  both kinds, CG on the bit-line Schur complement (a backward error of 1e-14 on the bit-line
+  rows, a relative residual of at most 1e-12 on the whole system); sparse LU
   otherwise).
 - ``auto``: the fastest exact method for the arguments (ideal, ladder, or nodal).
 """

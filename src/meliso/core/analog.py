@@ -360,6 +360,81 @@ class AnalogCore:
     def __matmul__(self, x: ArrayLike) -> FloatArray:
         return self.matvec(x)
 
+    def rmatvec(self, y: ArrayLike) -> FloatArray:
+        """y ~ A^T y by a transposed read of the same crossbars (shapes as :meth:`matvec`, with
+        m and n exchanged).
+
+        Voltages go on the columns, currents are sensed on the rows: a differential pair's
+        columns at +V y_c and -V y_c (one read per weight slice, combined digitally), or, in
+        the reference mapping, the weight columns at V y_c and the reference column at
+        -V sum_c y_c. Modelled for the physics model with ideal wires and no two-point
+        calibration (which corrects the forward read's rows); anything else is an error.
+        """
+        cfg = self.config
+        if self._neurosim is not None:
+            raise ParameterError("transposed reads are modelled for model = 'physics' only")
+        if cfg.r_bitline_ohm or cfg.r_wordline_ohm:
+            raise ParameterError("transposed reads are modelled without wire resistance: "
+                                 "allowed r_bitline_ohm = r_wordline_ohm = 0")
+        if self.calibration is not None:
+            raise ParameterError("two-point calibration corrects the forward read's rows; "
+                                 "transposed reads need calibration = 'none'")
+        arr = np.asarray(y, dtype=np.float64)
+        if arr.shape[-1:] != (self.m,) or not np.all(np.isfinite(arr)):
+            raise ParameterError(f"y must be finite with {self.m} entries on its last axis; "
+                                 f"got shape {arr.shape}")
+        if self.stacked:
+            if arr.ndim not in (2, 3) or arr.shape[0] != self.n_stack:
+                raise ParameterError(f"stacked core: y must be ({self.n_stack}, {self.m}) or "
+                                     f"({self.n_stack}, B, {self.m}); got {arr.shape}")
+            y3 = arr if arr.ndim == 3 else arr[:, None]
+        else:
+            if arr.ndim not in (1, 2):
+                raise ParameterError(f"y must be (m,) or (B, m); got shape {arr.shape}")
+            y3 = arr.reshape(1, -1, self.m)
+        out = self._hardware_transposed(y3)
+        if self.stacked:
+            return out if arr.ndim == 3 else out[:, 0]
+        return out[0] if arr.ndim == 2 else out[0, 0]
+
+    def _column_voltages(self, plane: FloatArray, slice_index: int) -> FloatArray:
+        """Column voltages (S, Tc, B, physical columns) that read ``plane`` (S, Tc, B, C)
+        through one weight slice (transposed read)."""
+        v_read = self.device.v_read_v
+        if self.mapping == "reference":
+            ref = -plane.sum(axis=-1, keepdims=True)
+            return v_read * np.concatenate([plane, ref], axis=-1)
+        k = self.slicing.slices
+        v = np.zeros((*plane.shape, k, 2))
+        v[..., slice_index, 0] = v_read * plane
+        v[..., slice_index, 1] = -v_read * plane
+        return v.reshape(*plane.shape[:-1], -1)
+
+    def _hardware_transposed(self, y: FloatArray) -> FloatArray:
+        """Decoded A^T y (S, B, n) for inputs (S, B, m)."""
+        cfg = self.config
+        scale_y = input_scale(y, cfg.input_range)
+        ys = tile_inputs(y / scale_y[..., None], cfg.tile_cols, self.grid[1])
+        ys = ys.transpose(0, 2, 1, 3)  # (S, Tc, B, C)
+        planes = [(1.0, ys)] if cfg.input_bits is None else bit_planes(ys, cfg.input_bits)
+        if self.mapping == "reference":
+            slices, unit = [(0, 1.0)], half_range(self.mapping, self.ref_frac) * self.step_a
+        else:
+            slices, unit = list(enumerate(self.slicing.weights())), self.step_a
+        total = np.zeros((*self.g_s.shape[:3], y.shape[1], self.g_s.shape[3]))
+        for weight, plane in planes:
+            for s_index, s_weight in slices:
+                v = self._column_voltages(plane, s_index)  # (S, Tc, B, Cp)
+                for b in range(v.shape[2]):
+                    g = self._g_read if self._g_read is not None else 1.0 / (
+                        read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
+                        + self.device.r_access_ohm)
+                    i_rows = np.einsum("sTtrp,stp->sTtr", g, v[:, :, b])
+                    total[:, :, :, b] += (weight * s_weight / unit) * i_rows
+        x_tiles = (total * self.tile_scale[..., None, None]).sum(axis=2)  # (S, Tr, B, R)
+        x = x_tiles.transpose(0, 2, 1, 3).reshape(y.shape[0], y.shape[1], -1)[..., : self.n]
+        return x * scale_y[..., None]
+
 
 def quantisation_bound(
     a: ArrayLike,

@@ -2,7 +2,7 @@
 
     core = BinaryCore(weights, technology="ReRAM-1", encoding="T-I", crossbar=(128, 128),
                       adc_bits=None, adc_scale=1.0, r_bitline_ohm=0.0, r_wordline_ohm=0.0,
-                      circuit="auto", v_read_v=0.2)
+                      circuit="auto", v_read_v=None)   # None: the device's V_read
     y = core.matmul(x)        # x (batch, rows) in {-1, 1} or {-1, 0, 1}; y ~ x @ weights
     core.calibrate(x_profile) # the layer scale s_l of eqs. 6-7
     core.stats                # MVM cycles, ADC conversions, active rows/cols, energy (eqs. 8-9)
@@ -14,8 +14,9 @@ Pipeline, one way:
    ``crossbar[0]`` rows x ``crossbar[1] / 2`` weight columns; each weight is a differential
    pair of binary cells (eq. 3), so a crossbar of C physical columns holds C / 2 weights per
    row. Inputs become the encoding's binary pulse planes (Table I: 1 or 2 cycles).
-2. devices: cells are programmed LRS/HRS (:mod:`meliso.devices.binary`); unused cells of a
-   partly filled crossbar stay in HRS.
+2. devices: cells are programmed LRS/HRS (:mod:`meliso.devices.binary`, with the device's
+   log-normal ``sigma_program`` spread), each in series with its access transistor
+   (``r_access_ohm``); unused cells of a partly filled crossbar stay in HRS.
 3. circuit: column currents from :func:`meliso.circuit.solve_currents` (1T1R: a row without a
    pulse is off). Without wires only the filled part of each crossbar is computed (the rest
    carries no current); with bit-line segments every physical row is kept (the bit line runs
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..circuit import solve_currents
+from ..circuit import series_conductance, solve_currents
 from ..circuit.solve import METHODS, check_wires
 from ..devices import BinaryDevice, get_device
 from ..devices.binary import program_binary
@@ -213,7 +214,7 @@ class BinaryCore:
         r_bitline_ohm: float = 0.0,
         r_wordline_ohm: float = 0.0,
         circuit: str = "auto",
-        v_read_v: float = 0.2,
+        v_read_v: float | None = None,
         *,
         energy: EnergyModel | None = None,
         rng: np.random.Generator | None = None,
@@ -238,10 +239,15 @@ class BinaryCore:
                     label="circuit")
         self.r_bitline_ohm, self.r_wordline_ohm = float(r_bitline_ohm), float(r_wordline_ohm)
         self.circuit = circuit
+        v_read_v = dev.v_read_v if v_read_v is None else v_read_v
         if not (0 < v_read_v <= 10):
             raise ValueError(f"v_read_v = {v_read_v!r} is out of range: allowed 0 < v_read_v "
                              "<= 10")
         self.v_read_v = float(v_read_v)
+        if dev.sigma_read > 0:
+            raise ValueError(f"sigma_read = {dev.sigma_read:g}: BinaryCore models the spread of "
+                             "programmed states (sigma_program) but not per-read noise; allowed "
+                             "sigma_read = 0")
         self.energy = energy if energy is not None else EnergyModel()
         if dev.sigma_program > 0 and rng is None:
             rng = np.random.default_rng(0)
@@ -257,7 +263,9 @@ class BinaryCore:
     @property
     def delta_i_a(self) -> float:
         """Delta_I = V_R (G_LRS - G_HRS), the unit current of a differential pair (eq. 3)."""
-        return self.v_read_v * (self.device.g_lrs_s - self.device.g_hrs_s)
+        g_on, g_off = series_conductance(np.array([self.device.g_lrs_s, self.device.g_hrs_s]),
+                                         self.device.r_access_ohm)
+        return self.v_read_v * float(g_on - g_off)
 
     @property
     def wired(self) -> bool:
@@ -272,7 +280,10 @@ class BinaryCore:
         padded[:rows, :cols] = self.weights
         # (Tr, Tc, R, pairs): weight tiles; every crossbar is programmed whole (idle cells HRS)
         w_tiles = padded.reshape(tr, r_x, tc, pairs).transpose(0, 2, 1, 3)
-        self.g_s = program_binary(self.device, differential_states(w_tiles), rng)
+        # a cell in series with its access transistor (1T1R), as the columns see it
+        self.g_s = series_conductance(
+            program_binary(self.device, differential_states(w_tiles), rng),
+            self.device.r_access_ohm)
         used_rows = np.minimum(r_x, rows - np.arange(tr) * r_x)
         used_cols = np.minimum(pairs, cols - np.arange(tc) * pairs)
         self.active_rows = np.broadcast_to(used_rows[:, None], self.grid).astype(np.int64)

@@ -32,12 +32,13 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import __version__
 from .._fingerprint import code_fingerprint
 from .._validation import validate_model
-from ..devices import TABLE_III
+from ..devices import TABLE_III, BinaryDevice, get_device
+from ..periphery.adc import check_adc_bits
 from .runner import Executor, ProgressCallback, dask_client, run_points
 from .store import RunStore
 
@@ -70,6 +71,28 @@ class CimConfig(BaseModel):
     profile_images: int = Field(200, ge=1)
     epochs: int | None = Field(None, ge=1)
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> CimConfig:
+        """Every axis value is checked before anything is trained."""
+        for name in ("rp_crossbars", "energy_crossbars"):
+            for n in getattr(self, name):
+                if n < 2 or n % 2:
+                    raise ValueError(f"{name} holds {n}: allowed even sizes >= 2 (a weight is "
+                                     "a pair of columns)")
+        if self.adc_crossbar % 2:
+            raise ValueError(f"adc_crossbar = {self.adc_crossbar}: allowed even sizes >= 2")
+        for bits in (*self.adc_bits, self.energy_adc_bits):
+            check_adc_bits(bits)
+        for tech in (*self.technologies, self.adc_technology, self.energy_technology):
+            if not isinstance(get_device(tech), BinaryDevice):
+                raise ValueError(f"technology {tech!r} is analog: allowed binary presets "
+                                 f"({', '.join(TABLE_III)})")
+        if any(not r >= 0 for r in self.r_p_ohm):
+            raise ValueError(f"r_p_ohm = {self.r_p_ohm}: allowed values >= 0")
+        if not self.quants:
+            raise ValueError("quants is empty: allowed BNN, TNN or both")
+        return self
 
     @property
     def network(self) -> str:

@@ -45,6 +45,8 @@ def _fig2(root: Path, rows: list[dict[str, Any]]) -> None:
     for ax, r in zip(axes[0], prof, strict=True):
         for h in r["histograms"]:
             codes, counts = np.asarray(h["codes"]), np.asarray(h["counts"], dtype=float)
+            if counts.sum() == 0:
+                continue
             ax.step(codes, counts / counts.sum(), where="mid", label=h["layer"], lw=1)
         ax.set_title(f"{r['quant']} {r['encoding']}", fontsize=9)
         ax.set_xlabel("ADC output")
@@ -119,14 +121,15 @@ def _fig5(root: Path, energy: list[dict[str, Any]], config: CimConfig) -> None:
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     util = ax.twinx()
     for quant in config.quants:
-        pts = sorted((r["crossbar"], r["mac_per_joule"], r["column_utilisation"])
-                     for r in energy if r["quant"] == quant)
-        if not pts:
+        mine = sorted((r for r in energy if r["quant"] == quant
+                       and r["encoding"] == ENERGY_ENCODING[quant]), key=lambda r: r["crossbar"])
+        if not mine:
             continue
-        n, mpj, cu = zip(*pts, strict=True)
+        n = [r["crossbar"] for r in mine]
+        mpj = [r["mac_per_joule"] for r in mine]
+        cu = [r["column_utilisation"] for r in mine]
         ax.plot(n, np.asarray(mpj) / 1e12, marker="o", label=f"{quant} ({ENERGY_ENCODING[quant]})")
-        const = [r["mac_per_joule_constant_rd"] for r in sorted(
-            (r for r in energy if r["quant"] == quant), key=lambda r: r["crossbar"])]
+        const = [r["mac_per_joule_constant_rd"] for r in mine]
         ax.plot(n, np.asarray(const) / 1e12, "--", marker="o", ms=3, alpha=0.6,
                 label=f"{quant}, constant E_RD")
         util.plot(n, 100 * np.asarray(cu), ":", marker="x", color="grey")
@@ -145,7 +148,10 @@ def _findings(config: CimConfig, rows: list[dict[str, Any]], baselines: dict[str
               ) -> list[str]:
     out = []
     fig3 = [r for r in rows if r["figure"] == "fig3"]
-    if fig3:
+    if fig3 and 0.0 not in config.r_p_ohm:
+        out.append("- Wire-parasitics trends: not checked (the R_p sweep has no 0 Ω point to "
+                   "compare with).")
+    elif fig3:
         ideal = {q: np.mean([r["accuracy"] for r in fig3 if r["quant"] == q and
                              r["r_p_ohm"] == 0]) for q in config.quants}
         r_max, n_max = max(config.r_p_ohm), max(config.rp_crossbars)

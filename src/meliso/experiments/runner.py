@@ -164,9 +164,11 @@ def run_points(
         unique.setdefault(spec.key, spec)
     todo = [s for s in unique.values() if not store.has(s.key)]
     total, done = len(unique), len(unique) - len(todo)
+    seen = 0
     for spec in unique.values():
         if store.has(spec.key) and on_point is not None:
-            on_point(done, total, store.load_point(spec.key), True)
+            seen += 1
+            on_point(seen, total, store.load_point(spec.key), True)
     computed = 0
 
     def consume(results: Iterator[tuple[S, tuple[dict[str, Any], Any]]]) -> None:

@@ -69,6 +69,8 @@ class CrossbarNet(nn.Module):
     def __init__(self, model: QuantNet, **hardware: Any) -> None:
         super().__init__()
         model.eval()
+        # one generator for every layer's programming spread: each layer draws its own cells
+        hardware.setdefault("rng", np.random.default_rng(0))
         layers: list[nn.Module] = []
         self.crossbar_layers: list[CrossbarLayer] = []
         for index, module in enumerate(model):

@@ -83,8 +83,8 @@ def load_mnist5k() -> Dataset:
     return _every_fifth_split(x, table[:, -1].astype(np.int64), "mnist5k")
 
 
-def _find(data_dir: Path, stem: str, what: str, how: str) -> Path:
-    for candidate in (data_dir / stem, data_dir / f"{stem}.gz"):
+def _find(data_dir: Path, stem: str, what: str, how: str, gz: bool = True) -> Path:
+    for candidate in (data_dir / stem, *([data_dir / f"{stem}.gz"] if gz else [])):
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"dataset {what!r}: {stem} not found in {data_dir}; get it from "
@@ -130,7 +130,7 @@ def load_cifar10(data_dir: str | Path | None) -> Dataset:
         root = root / "cifar-10-batches-py"
 
     def batch(stem: str) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-        path = _find(root, stem, "cifar10", CIFAR_URL)
+        path = _find(root, stem, "cifar10", CIFAR_URL, gz=False)
         with path.open("rb") as fh:
             d = pickle.load(fh, encoding="bytes")  # the user's own local file
         x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)

@@ -18,8 +18,9 @@ Layer lists (``QC`` a quantised conv with quantised input, ``C`` the software fi
 max pooling 2x2, ``FC`` a quantised dense layer):
 
 - LeNet-5 (28x28, MNIST): C 32@3x3 - MP - QC 64@3x3 - MP - QC 64@3x3 - FC 64 - FC 10, valid
-  convolutions (larq's MNIST network, 93,790 parameters with batch norm; seed 003 Table II
-  lists 93,322 for its LeNet-5). For 8x8 digits: C 32@3x3 - MP - QC 64@3x3 - FC 64 - FC 10.
+  convolutions (larq's MNIST network: 93,088 weights, 93,790 parameters with larq's
+  scale-free batch norm, 93,556 trainable here with affine batch norm; seed 003 Table II lists
+  93,322 for its LeNet-5). For 8x8 digits: C 32@3x3 - MP - QC 64@3x3 - FC 64 - FC 10.
 - VGG-7 (32x32, CIFAR-10; TWN's VGG-7): C 128@3x3 - QC 128@3x3 - MP - QC 256@3x3 - QC 256@3x3 -
   MP - QC 512@3x3 - QC 512@3x3 - MP - FC 1024 - FC 10, same-padded (12.97 M parameters; the
   seed lists 18.3 M for its VGG-7).

@@ -120,12 +120,14 @@ class EnergyModel(BaseModel):
     t_read_s: float = Field(1e-9, gt=0, le=1e-3, description="read pulse length T_R, s")
 
     def e_adc_j(self, bits: int | None, crossbar_rows: int) -> float:
-        """E_ADC for ``bits``; an ideal ADC (``None``) is charged at full precision, the
-        log2(N_X + 1) bits (rounded up) that seed 003 §III-B names for a column of N_X rows."""
+        """E_ADC for ``bits``; an ideal ADC (``None``) is charged at full precision: a
+        differential column of N_X rows spans -N_X ... N_X, which a signed symmetric ADC holds
+        in ceil(log2(2 N_X + 1)) bits (seed 003 §III-B's log2(N_X + 1) counts one sign), and
+        never fewer than the model's 4."""
         if self.adc_energy_j is not None:
             return self.adc_energy_j
         if bits is None:
-            bits = max(1, math.ceil(math.log2(crossbar_rows + 1)))
+            bits = max(ADC_MODEL_MIN_BITS, math.ceil(math.log2(2 * crossbar_rows + 1)))
         return adc_energy_j(bits, self.tech_nm, self.adc_sample_rate_hz, self.adc_low_bits)
 
     def e_rd_j(self, crossbar_cols: int) -> float:

@@ -78,7 +78,7 @@ def binary_vmm_population(
     r_bitline_ohm: float = 0.0,
     r_wordline_ohm: float = 0.0,
     circuit: str = "auto",
-    v_read_v: float = 0.2,
+    v_read_v: float | None = None,
     energy: EnergyModel | None = None,
     seed: int = 0,
 ) -> BinaryPopulation:

@@ -1,0 +1,41 @@
+"""Test systems: 2-D Poisson, random SPD, and Matrix Market files by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import ParameterError
+from .matrix import as_sparse
+
+
+def poisson2d(n: int) -> sp.csr_matrix:
+    """The 5-point Laplacian on an n x n grid (Dirichlet): n^2 unknowns, SPD, 4 on the
+    diagonal."""
+    if n < 1:
+        raise ParameterError(f"poisson2d size {n} is out of range: allowed N >= 1")
+    t = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n), dtype=np.float64)
+    return sp.csr_matrix(sp.kronsum(t, t), dtype=np.float64)
+
+
+def random_spd(n: int, seed: int = 0, condition: float = 100.0) -> sp.csr_matrix:
+    """A dense random SPD matrix with eigenvalues spread log-uniformly over [1, condition]."""
+    if n < 1 or not condition >= 1:
+        raise ParameterError("random-spd needs N >= 1 and condition >= 1")
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    eig = np.geomspace(1.0, condition, n)
+    return sp.csr_matrix((q * eig) @ q.T)
+
+
+def problem(spec: str) -> sp.csr_matrix:
+    """``poisson2d:N``, ``random-spd:N`` or the path of a Matrix Market file."""
+    name, _, arg = spec.partition(":")
+    if name in ("poisson2d", "random-spd"):
+        try:
+            size = int(arg)
+        except ValueError:
+            raise ParameterError(f"--matrix {spec!r}: expected {name}:N with an integer N") \
+                from None
+        return poisson2d(size) if name == "poisson2d" else random_spd(size)
+    return as_sparse(spec)
