@@ -78,3 +78,31 @@ def test_large_sparse_matvec_runs():
     x = np.random.default_rng(2).normal(size=a.shape[0])
     np.testing.assert_allclose(m @ x, a @ x, rtol=0, atol=1e-10)
     assert isinstance(m.matrix, sp.csr_matrix)
+
+
+def test_cli_solve_and_matvec(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from meliso.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["solve", "--matrix", "poisson2d:16", "--device", "EpiRAM",
+                              "--residual-arrays", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert {"converged", "iterations", "relative_residual", "mvms", "energy_j"} <= set(data)
+    assert data["converged"] and data["relative_residual"] <= 1e-10
+    spd = tmp_path / "spd.mtx"
+    scipy.io.mmwrite(str(spd), problem("random-spd:40"))
+    res = runner.invoke(app, ["solve", "--matrix", str(spd), "--device", "ideal", "--method",
+                              "gmres", "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["converged"], res.output
+    res = runner.invoke(app, ["matvec", "--matrix", "poisson2d:16", "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["relative_error"] > 0.01
+    for args, message in [(["--method", "sor"], "allowed richardson"),
+                          (["--matrix", "poisson2d:x"], "integer N"),
+                          (["--residual-arrays", "9"], "residual_arrays = 9 is out of range")]:
+        bad = runner.invoke(app, ["solve", *args])
+        assert bad.exit_code == 2 and message in " ".join(bad.output.split()), args

@@ -356,6 +356,119 @@ def core_cmd(
     _out.print(f"{elapsed:.3f} s")
 
 
+def _linalg_matrix(matrix: str, device: str, tile: str, residual_arrays: int,
+                   programming: str, set_: list[str] | None) -> tuple[Any, Any]:
+    from .linalg import CrossbarMatrix, problem
+
+    exact = problem(matrix)
+    rows, cols = _parse_shape(tile, "--tile")
+    dev = get_device(device, **_parse_sets(set_ or []))
+    return exact, CrossbarMatrix(exact, dev, tile=(rows, cols), residual_arrays=residual_arrays,
+                                 programming=programming)
+
+
+MatrixOpt = Annotated[str, typer.Option(
+    help="a Matrix Market file, poisson2d:N (N^2 unknowns) or random-spd:N")]
+ArraysOpt = Annotated[int, typer.Option(
+    help="residual arrays: program the measured error of the arrays so far, k times")]
+
+
+@app.command()
+def solve(
+    matrix: MatrixOpt = "poisson2d:32",
+    device: Annotated[str, typer.Option(help="device preset")] = "EpiRAM",
+    method: Annotated[str, typer.Option(help="cg | gmres | richardson | jacobi")] = "cg",
+    refine: Annotated[bool, typer.Option(
+        "--refine/--no-refine", help="mixed-precision refinement around the method")] = True,
+    tol: Annotated[float, typer.Option(help="target ||b - A x|| / ||b|| (exact A, float64)")] = (
+        1e-10),
+    maxiter: Annotated[int, typer.Option(help="iterations (outer ones with --refine)")] = 100,
+    tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS")] = "256x256",
+    residual_arrays: ArraysOpt = 4,
+    programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="device FIELD=VALUE")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Solve A x = b (b = ones) with every matrix-vector product on simulated crossbars."""
+    import numpy as np
+
+    from .linalg import METHODS, cg, gmres, richardson
+    from .linalg import refine as refine_solve
+
+    if method not in METHODS:
+        _fail(f"--method = {method!r}: allowed {', '.join(METHODS)}")
+    try:
+        t0 = time.perf_counter()
+        exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
+        t_program = time.perf_counter() - t0
+        b = np.ones(exact.shape[0])
+        t0 = time.perf_counter()
+        if refine:
+            res = refine_solve(hw, b, exact, method=method, tol=tol, maxiter=maxiter)
+        elif method == "cg":
+            res = cg(hw, b, exact, tol=tol, maxiter=maxiter)
+        elif method == "gmres":
+            res = gmres(hw, b, exact, tol=tol, maxiter=maxiter)
+        else:
+            res = richardson(hw, b, exact, tol=tol, maxiter=maxiter,
+                             diag=exact.diagonal() if method == "jacobi" else None)
+        t_solve = time.perf_counter() - t0
+    except (ParameterError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    out = {**res.summary(), "unknowns": int(exact.shape[0]), "tiles": hw.n_tiles,
+           "arrays": len(hw.cores), "device": hw.core.device.name,
+           "seconds_programming": t_program, "seconds_solve": t_solve,
+           **{f"programming_{k}": v for k, v in hw.programming_summary().items()}}
+    if as_json:
+        typer.echo(to_json(out))
+        return
+    state = "converged" if res.converged else "did not converge"
+    _out.print(f"{res.method} on {out['device']}, {out['unknowns']} unknowns, {hw.n_tiles} tiles "
+               f"x {len(hw.cores)} arrays: {state} after {res.iterations} iterations, "
+               f"||b - A x|| / ||b|| = {res.relative_residual:.3e}, {res.mvms} crossbar MVMs, "
+               f"{res.energy_j:.3e} J, {t_solve:.2f} s (programming {t_program:.2f} s)")
+
+
+@app.command()
+def matvec(
+    matrix: MatrixOpt = "poisson2d:32",
+    device: Annotated[str, typer.Option(help="device preset")] = "EpiRAM",
+    tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS")] = "256x256",
+    residual_arrays: ArraysOpt = 0,
+    programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
+    vectors: Annotated[int, typer.Option(help="random x ~ N(0, 1) vectors")] = 10,
+    seed: Annotated[int, typer.Option(help="random seed of x")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="device FIELD=VALUE")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """One product y = A x on simulated crossbars: error statistics against the exact A x."""
+    import numpy as np
+
+    try:
+        exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
+        if vectors < 1:
+            _fail(f"--vectors = {vectors} is out of range: allowed vectors >= 1")
+        x = np.random.default_rng(seed).normal(size=(vectors, exact.shape[1]))
+        t0 = time.perf_counter()
+        y = hw @ x
+        seconds = time.perf_counter() - t0
+    except (ParameterError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    ref = x @ exact.T
+    err = y - ref
+    out = {"unknowns": int(exact.shape[0]), "tiles": hw.n_tiles, "arrays": len(hw.cores),
+           "relative_error": float(np.linalg.norm(err) / np.linalg.norm(ref)),
+           "error_rms": float(np.sqrt(np.mean(err**2))), "error_max_abs": float(np.abs(err).max()),
+           "seconds_per_matvec": seconds / vectors, "energy_j_per_matvec": hw.energy_j / vectors}
+    if as_json:
+        typer.echo(to_json(out))
+        return
+    _out.print(", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                         for k, v in out.items()))
+
+
 ExecutorOpt = Annotated[str, typer.Option(help="serial | dask")]
 WorkersOpt = Annotated[int | None, typer.Option(help="Dask LocalCluster workers (default 2)")]
 SchedulerOpt = Annotated[str | None, typer.Option(help="address of an existing Dask scheduler")]

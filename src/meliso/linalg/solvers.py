@@ -12,7 +12,10 @@ never the solver's own estimate through the noisy products.
   r = b - A x in float64 with the exact matrix, an inner solve A d ~ r on the crossbars (to a
   loose relative tolerance), x += d. Each outer step shrinks the error by about the inner
   solve's relative error, so imprecise analog products still reach float64 accuracy
-  (Le Gallo et al., Nature Electronics 2018).
+  (Le Gallo et al., Nature Electronics 2018). That needs the inner solve to contract: the
+  crossbars' error on the smooth (small-eigenvalue) modes must stay below the smallest
+  eigenvalue of A. An update that does not lower the float64 residual is rejected and the
+  refinement stops, unconverged.
 
 Every result reports iterations, the residual history, crossbar products (MVMs) and the
 crossbar energy of the run (:attr:`CrossbarMatrix.energy_j`).
@@ -241,10 +244,16 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
                              diag=exact_csr.diagonal(), **inner)
         else:
             res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, **inner)
-        x = x + scale * res.x
+        candidate = x + scale * res.x
         inner_its.append(res.iterations)
-        residuals.append(_residual(exact_csr, b, x, b_norm))
-        if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
+        new = _residual(exact_csr, b, candidate, b_norm)
+        if not new < (residuals[-1] if residuals else 1.0):
+            # the inner solve made things worse: its operator is too far from A to contract
+            residuals.append(residuals[-1] if residuals else 1.0)
+            break
+        x = candidate
+        residuals.append(new)
+        if residuals[-1] <= tol:
             break
         if len(residuals) >= 3 and residuals[-1] >= 0.99 * residuals[-3]:
             break  # no progress in two outer steps: the inner solve no longer contracts
