@@ -417,7 +417,7 @@ def solve(
         _fail(str(exc))
         return
     out = {**res.summary(), "unknowns": int(exact.shape[0]), "tiles": hw.n_tiles,
-           "arrays": len(hw.cores), "device": hw.core.device.name,
+           "arrays": hw.arrays, "device": get_device(device).name,
            "seconds_programming": t_program, "seconds_solve": t_solve,
            **{f"programming_{k}": v for k, v in hw.programming_summary().items()}}
     if as_json:
@@ -425,7 +425,7 @@ def solve(
         return
     state = "converged" if res.converged else "did not converge"
     _out.print(f"{res.method} on {out['device']}, {out['unknowns']} unknowns, {hw.n_tiles} tiles "
-               f"x {len(hw.cores)} arrays: {state} after {res.iterations} iterations, "
+               f"x {hw.arrays} arrays: {state} after {res.iterations} iterations, "
                f"||b - A x|| / ||b|| = {res.relative_residual:.3e}, {res.mvms} crossbar MVMs, "
                f"{res.energy_j:.3e} J, {t_solve:.2f} s (programming {t_program:.2f} s)")
 
@@ -458,7 +458,7 @@ def matvec(
         return
     ref = x @ exact.T
     err = y - ref
-    out = {"unknowns": int(exact.shape[0]), "tiles": hw.n_tiles, "arrays": len(hw.cores),
+    out = {"unknowns": int(exact.shape[0]), "tiles": hw.n_tiles, "arrays": hw.arrays,
            "relative_error": float(np.linalg.norm(err) / np.linalg.norm(ref)),
            "error_rms": float(np.sqrt(np.mean(err**2))), "error_max_abs": float(np.abs(err).max()),
            "seconds_per_matvec": seconds / vectors, "energy_j_per_matvec": hw.energy_j / vectors}

@@ -68,18 +68,97 @@ def as_sparse(a: ArrayLike | sp.spmatrix | sp.sparray | str | Path) -> sp.csr_ma
     return out
 
 
+def _blocks_in(x: FloatArray, blocks: NDArray[np.int64], block_col: int, size: int,
+               length: int) -> FloatArray:
+    """(S, B, size) slices of x (B, length) for each block's ``block_col`` index."""
+    b = x.shape[0]
+    padded = np.zeros((b, -(-length // size) * size))
+    padded[:, :length] = x
+    chunks = padded.reshape(b, -1, size)  # (B, blocks, size)
+    return np.ascontiguousarray(chunks[:, blocks[:, block_col]].transpose(1, 0, 2))
+
+
+def _gather(y_blocks: FloatArray, blocks: NDArray[np.int64], block_col: int, size: int,
+            length: int) -> FloatArray:
+    """Sum (S, B, size) partial results into (B, length) by each block's index."""
+    b = y_blocks.shape[1]
+    out = np.zeros((-(-length // size), b, size))
+    np.add.at(out, blocks[:, block_col], y_blocks)
+    return out.transpose(1, 0, 2).reshape(b, -1)[:, :length]
+
+
+class MatrixPart:
+    """Some blocks of a :class:`CrossbarMatrix`, programmed with their own random stream
+    (``SeedSequence([seed, index])``), so that the numbers do not depend on where a part lives:
+    in this process or on a Dask worker (an actor that programs its tiles once)."""
+
+    def __init__(self, rows: NDArray[np.int64], cols: NDArray[np.int64], data: FloatArray,
+                 blocks: NDArray[np.int64], shape: tuple[int, int], tile: tuple[int, int],
+                 device: str | Device, seed: int, index: int, residual_arrays: int,
+                 settings: dict[str, Any]) -> None:
+        rows_t, cols_t = tile
+        self.blocks, self.shape, self.tile = blocks, shape, tile
+        index_of = {(int(b[0]), int(b[1])): k for k, b in enumerate(blocks)}
+        out_block, in_block = rows // cols_t, cols // rows_t
+        s_of = np.array([index_of[(int(i), int(j))] for i, j in zip(out_block, in_block,
+                                                                       strict=True)],
+                        dtype=np.int64)
+        stack = np.zeros((len(blocks), cols_t, rows_t))
+        stack[s_of, rows - out_block * cols_t, cols - in_block * rows_t] = data
+        gen = np.random.default_rng(np.random.SeedSequence([seed, index]))
+        self.cores = [AnalogCore(stack, device, rng=gen, tile_rows=rows_t, tile_cols=cols_t,
+                                 **settings)]
+        for _ in range(residual_arrays):
+            residual = stack - _sum([_effective(c) for c in self.cores])
+            self.cores.append(AnalogCore(residual, device, rng=gen, tile_rows=rows_t,
+                                         tile_cols=cols_t, **settings))
+
+    def matvec(self, x2: FloatArray) -> FloatArray:
+        """This part's partial sums of A x, (B, m), for x (B, n)."""
+        xs = _blocks_in(x2, self.blocks, 1, self.tile[0], self.shape[1])
+        return _gather(_sum([c.matvec(xs) for c in self.cores]), self.blocks, 0, self.tile[1],
+                       self.shape[0])
+
+    def rmatvec(self, y2: FloatArray) -> FloatArray:
+        """This part's partial sums of A^T y, (B, n), for y (B, m)."""
+        ys = _blocks_in(y2, self.blocks, 0, self.tile[1], self.shape[0])
+        return _gather(_sum([c.rmatvec(ys) for c in self.cores]), self.blocks, 1, self.tile[0],
+                       self.shape[1])
+
+    def summary(self) -> dict[str, Any]:
+        """Programming counts and what the energy model needs."""
+        per = [c.programming_summary() for c in self.cores]
+        core = self.cores[0]
+        return {"tiles": len(self.blocks), "arrays": len(self.cores),
+                "cells": sum(p["cells"] for p in per),
+                "pulses_total": sum(p["pulses_total"] for p in per),
+                "g_sum_s": float(core.g_s.sum()), "g_count": int(core.g_s.size),
+                "physical_shape": core.physical_shape, "v_read_v": core.device.v_read_v}
+
+
 class CrossbarMatrix:
-    """A matrix programmed block-sparsely onto crossbar tiles (module docstring)."""
+    """A matrix programmed block-sparsely onto crossbar tiles (module docstring).
+
+    The non-zero blocks are split, in order, into parts of ``part_blocks`` blocks; each part is
+    programmed with its own random stream. With a Dask ``client`` every part is an actor on a
+    worker, which programs its tiles once and keeps them; a product sends x to every part and
+    adds their partial sums. The parts, and hence the numbers, are the same either way.
+    """
 
     def __init__(self, a: Any, device: str | Device = "EpiRAM", *,
-                 tile: tuple[int, int] = (256, 256), rng: np.random.Generator | int | None = 0,
+                 tile: tuple[int, int] = (256, 256), seed: int = 0,
                  energy: EnergyModel | None = None, residual_arrays: int = 0,
-                 **settings: Any) -> None:
+                 part_blocks: int = 256, client: Any = None, **settings: Any) -> None:
         self.matrix = as_sparse(a)
         self.shape: tuple[int, int] = (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
         rows_t, cols_t = (int(tile[0]), int(tile[1]))
         if rows_t < 1 or cols_t < 1:
             raise ParameterError(f"tile = {tile!r} is out of range: allowed positive sizes")
+        if not isinstance(residual_arrays, int) or not 0 <= residual_arrays <= 8:
+            raise ParameterError(f"residual_arrays = {residual_arrays!r} is out of range: "
+                                 "allowed integer 0 <= residual_arrays <= 8")
+        if part_blocks < 1:
+            raise ParameterError(f"part_blocks = {part_blocks} is out of range: allowed >= 1")
         self.tile = (rows_t, cols_t)
         m, n = self.shape
         coo = self.matrix.tocoo()
@@ -87,31 +166,46 @@ class CrossbarMatrix:
         in_block = coo.col // rows_t  # input blocks: crossbar rows carry inputs
         blocks = np.unique(np.stack([out_block, in_block], axis=1), axis=0)
         self.blocks: NDArray[np.int64] = blocks  # (S, 2): (output block, input block)
-        stack = np.zeros((len(blocks), cols_t, rows_t))
-        index = {(int(b[0]), int(b[1])): s for s, b in enumerate(blocks)}
-        s_of = np.array([index[(int(i), int(j))] for i, j in zip(out_block, in_block,
-                                                                    strict=True)])
-        stack[s_of, coo.row - out_block * cols_t, coo.col - in_block * rows_t] = coo.data
-        if not isinstance(residual_arrays, int) or not 0 <= residual_arrays <= 8:
-            raise ParameterError(f"residual_arrays = {residual_arrays!r} is out of range: "
-                                 "allowed integer 0 <= residual_arrays <= 8")
-        gen = np.random.default_rng(rng)
-        self.cores = [AnalogCore(stack, device, rng=gen, tile_rows=rows_t, tile_cols=cols_t,
-                                 **settings)]
-        for _ in range(residual_arrays):
-            residual = stack - _sum([_effective(c) for c in self.cores])
-            self.cores.append(AnalogCore(residual, device, rng=gen, tile_rows=rows_t,
-                                         tile_cols=cols_t, **settings))
-        self.core = self.cores[0]
+        # validate the device and settings here, on one tile, before any part is built
+        AnalogCore(np.zeros((1, 1)), device, rng=0, **settings)
+        order = np.lexsort((in_block, out_block))
+        key = out_block[order] * (blocks[:, 1].max() + 1) + in_block[order]
+        block_key = blocks[:, 0] * (blocks[:, 1].max() + 1) + blocks[:, 1]
+        part_of_entry = np.searchsorted(block_key, key) // part_blocks
+        self.client = client
+        self.parts: list[Any] = []
+        for index, start in enumerate(range(0, len(blocks), part_blocks)):
+            mine = order[part_of_entry == index]
+            args = (coo.row[mine].astype(np.int64), coo.col[mine].astype(np.int64),
+                    coo.data[mine], blocks[start:start + part_blocks], self.shape, self.tile,
+                    device, seed, index, residual_arrays, dict(settings))
+            if client is None:
+                self.parts.append(MatrixPart(*args))
+            else:
+                self.parts.append(client.submit(MatrixPart, *args, actor=True, pure=False))
+        if client is not None:
+            self.parts = [f.result() for f in self.parts]
+        summaries = self._call("summary")
+        self.arrays = summaries[0]["arrays"]
+        self._programming = {k: sum(p[k] for p in summaries)
+                             for k in ("cells", "pulses_total")}
         self.grid = (-(-m // cols_t), -(-n // rows_t))
         self.mvms = 0
         self.tile_reads = 0
         model = energy if energy is not None else EnergyModel()
-        rows_p, cols_p = self.core.physical_shape
-        g_mean = float(np.mean(self.core.g_s)) if self.core.g_s.size else 0.0
-        v = self.core.device.v_read_v
+        rows_p, cols_p = summaries[0]["physical_shape"]
+        g_mean = (sum(p["g_sum_s"] for p in summaries)
+                  / max(1, sum(p["g_count"] for p in summaries)))
+        v = summaries[0]["v_read_v"]
         self.energy_per_read_j = (rows_p * model.e_rd_j(cols_p) + cols_t * model.e_adc_j(8, rows_p)
                                   + rows_p * cols_p * g_mean * v * v * model.t_read_s)
+
+    def _call(self, method: str, *args: Any) -> list[Any]:
+        """``method`` on every part: in this process, or on the workers in parallel."""
+        if self.client is None:
+            return [getattr(p, method)(*args) for p in self.parts]
+        futures = [getattr(p, method)(*args) for p in self.parts]
+        return [f.result() for f in futures]
 
     @property
     def energy_j(self) -> float:
@@ -129,49 +223,29 @@ class CrossbarMatrix:
 
     def programming_summary(self) -> dict[str, float]:
         """Tiles and arrays programmed, cells written and pulses (all arrays)."""
-        per = [c.programming_summary() for c in self.cores]
-        return {"tiles": float(self.n_tiles), "arrays": float(len(self.cores)),
-                "cells": sum(p["cells"] for p in per),
-                "pulses_total": sum(p["pulses_total"] for p in per)}
-
-    def _blocks_in(self, x: FloatArray, block_col: int, size: int, length: int) -> FloatArray:
-        """(S, B, size) slices of x (B, length) for each block's ``block_col`` index."""
-        b = x.shape[0]
-        padded = np.zeros((b, -(-length // size) * size))
-        padded[:, :length] = x
-        chunks = padded.reshape(b, -1, size)  # (B, blocks, size)
-        return np.ascontiguousarray(chunks[:, self.blocks[:, block_col]].transpose(1, 0, 2))
-
-    def _gather(self, y_blocks: FloatArray, block_col: int, size: int, length: int
-                ) -> FloatArray:
-        """Sum (S, B, size) partial results into (B, length) by each block's index."""
-        b = y_blocks.shape[1]
-        n_blocks = -(-length // size)
-        out = np.zeros((n_blocks, b, size))
-        np.add.at(out, self.blocks[:, block_col], y_blocks)
-        return out.transpose(1, 0, 2).reshape(b, -1)[:, :length]
+        return {"tiles": float(self.n_tiles), "arrays": float(self.arrays),
+                "cells": float(self._programming["cells"]),
+                "pulses_total": float(self._programming["pulses_total"])}
 
     def matvec(self, x: ArrayLike) -> FloatArray:
         """A x on the crossbars: x (n,) or (B, n) -> (m,) or (B, m)."""
-        m, n = self.shape
+        n = self.shape[1]
         arr = _check_vector(x, n, "x")
         x2 = arr.reshape(-1, n)
-        xs = self._blocks_in(x2, 1, self.tile[0], n)
-        y = self._gather(_sum([c.matvec(xs) for c in self.cores]), 0, self.tile[1], m)
+        y = _sum(self._call("matvec", x2))
         self.mvms += x2.shape[0]
-        self.tile_reads += x2.shape[0] * self.n_tiles * len(self.cores)
+        self.tile_reads += x2.shape[0] * self.n_tiles * self.arrays
         return y[0] if arr.ndim == 1 else y
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
         """A^T y by a transposed read of the same crossbars: y (m,) or (B, m) -> (n,) or
         (B, n)."""
-        m, n = self.shape
+        m = self.shape[0]
         arr = _check_vector(y, m, "y")
         y2 = arr.reshape(-1, m)
-        ys = self._blocks_in(y2, 0, self.tile[1], m)
-        x = self._gather(_sum([c.rmatvec(ys) for c in self.cores]), 1, self.tile[0], n)
+        x = _sum(self._call("rmatvec", y2))
         self.mvms += y2.shape[0]
-        self.tile_reads += y2.shape[0] * self.n_tiles * len(self.cores)
+        self.tile_reads += y2.shape[0] * self.n_tiles * self.arrays
         return x[0] if arr.ndim == 1 else x
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
