@@ -125,3 +125,26 @@ def test_parts_on_dask_workers_give_the_serial_numbers():
         res = refine(spread, np.ones(576), a, method="cg", tol=1e-8)
     assert serial.programming_summary() == spread.programming_summary()
     assert res.mvms > 0
+
+
+def test_block_kaczmarz_and_pdhg_on_crossbars():
+    import scipy.optimize
+
+    from meliso.linalg import kaczmarz, pdhg, random_spd
+
+    from meliso.devices import get_device
+
+    fine = get_device("ideal", weight_bits=16)  # 65 536 levels: no quantisation floor
+    a = random_spd(64, condition=2.0)
+    m = CrossbarMatrix(a, fine, tile=(16, 16))
+    res = kaczmarz(m, np.ones(64), a, tol=1e-4, maxiter=4000)  # the 16-bit floor is ~2e-5
+    assert res.converged and res.relative_residual <= 1e-4
+    # each step reads one row of tiles forward and transposed: 4 of the 16 tiles, twice
+    assert m.tile_reads == 2 * 4 * res.iterations
+    rng = np.random.default_rng(0)
+    lp = rng.uniform(0, 1, (30, 20))
+    b, c = np.full(30, 5.0), -rng.uniform(0.5, 1.5, 20)
+    best = scipy.optimize.linprog(c, A_ub=lp, b_ub=b, bounds=(0, None)).fun
+    out = pdhg(CrossbarMatrix(lp, fine, tile=(32, 32)), b, c, lp, tol=1e-3)
+    assert out.converged and abs(out.objective - best) <= 1e-2 * abs(best)
+    assert out.residuals[-1] < out.residuals[0]

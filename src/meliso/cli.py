@@ -377,7 +377,8 @@ ArraysOpt = Annotated[int, typer.Option(
 def solve(
     matrix: MatrixOpt = "poisson2d:32",
     device: Annotated[str, typer.Option(help="device preset")] = "EpiRAM",
-    method: Annotated[str, typer.Option(help="cg | gmres | richardson | jacobi")] = "cg",
+    method: Annotated[str, typer.Option(
+        help="cg | gmres | richardson | jacobi | kaczmarz (kaczmarz: without --refine)")] = "cg",
     refine: Annotated[bool, typer.Option(
         "--refine/--no-refine", help="mixed-precision refinement around the method")] = True,
     tol: Annotated[float, typer.Option(help="target ||b - A x|| / ||b|| (exact A, float64)")] = (
@@ -409,6 +410,8 @@ def solve(
             res = cg(hw, b, exact, tol=tol, maxiter=maxiter)
         elif method == "gmres":
             res = gmres(hw, b, exact, tol=tol, maxiter=maxiter)
+        elif method == "kaczmarz":
+            res = kaczmarz(hw, b, exact, tol=tol, maxiter=maxiter)
         else:
             res = richardson(hw, b, exact, tol=tol, maxiter=maxiter,
                              diag=exact.diagonal() if method == "jacobi" else None)

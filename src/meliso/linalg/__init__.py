@@ -3,7 +3,7 @@ matrix-vector product runs on them (MELISO's In-Memory Linear Solver direction).
 
 from .matrix import CrossbarMatrix, as_sparse
 from .problems import poisson2d, problem, random_spd
-from .solvers import METHODS, SolveResult, cg, gmres, refine, richardson
+from .solvers import METHODS, LPResult, SolveResult, cg, gmres, kaczmarz, pdhg, refine, richardson
 
-__all__ = ["METHODS", "CrossbarMatrix", "SolveResult", "as_sparse", "cg", "gmres", "poisson2d",
-           "problem", "random_spd", "refine", "richardson"]
+__all__ = ["METHODS", "CrossbarMatrix", "LPResult", "SolveResult", "as_sparse", "cg", "gmres",
+           "kaczmarz", "pdhg", "poisson2d", "problem", "random_spd", "refine", "richardson"]

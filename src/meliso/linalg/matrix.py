@@ -113,17 +113,29 @@ class MatrixPart:
             self.cores.append(AnalogCore(residual, device, rng=gen, tile_rows=rows_t,
                                          tile_cols=cols_t, **settings))
 
-    def matvec(self, x2: FloatArray) -> FloatArray:
-        """This part's partial sums of A x, (B, m), for x (B, n)."""
+    def matvec(self, x2: FloatArray, out_block: int | None = None) -> FloatArray:
+        """This part's partial sums of A x, (B, m), for x (B, n); with ``out_block`` only the
+        tiles of that block of rows are read (the others get no input and return nothing)."""
         xs = _blocks_in(x2, self.blocks, 1, self.tile[0], self.shape[1])
-        return _gather(_sum([c.matvec(xs) for c in self.cores]), self.blocks, 0, self.tile[1],
-                       self.shape[0])
+        idle = None if out_block is None else self.blocks[:, 0] != out_block
+        if idle is not None:
+            xs[idle] = 0.0
+        y = _sum([c.matvec(xs) for c in self.cores])
+        if idle is not None:
+            y[idle] = 0.0
+        return _gather(y, self.blocks, 0, self.tile[1], self.shape[0])
 
-    def rmatvec(self, y2: FloatArray) -> FloatArray:
-        """This part's partial sums of A^T y, (B, n), for y (B, m)."""
+    def rmatvec(self, y2: FloatArray, out_block: int | None = None) -> FloatArray:
+        """This part's partial sums of A^T y, (B, n), for y (B, m) (``out_block``: as in
+        :meth:`matvec`)."""
         ys = _blocks_in(y2, self.blocks, 0, self.tile[1], self.shape[0])
-        return _gather(_sum([c.rmatvec(ys) for c in self.cores]), self.blocks, 1, self.tile[0],
-                       self.shape[1])
+        idle = None if out_block is None else self.blocks[:, 0] != out_block
+        if idle is not None:
+            ys[idle] = 0.0
+        x = _sum([c.rmatvec(ys) for c in self.cores])
+        if idle is not None:
+            x[idle] = 0.0
+        return _gather(x, self.blocks, 1, self.tile[0], self.shape[1])
 
     def summary(self) -> dict[str, Any]:
         """Programming counts and what the energy model needs."""
@@ -250,6 +262,29 @@ class CrossbarMatrix:
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
         return self.matvec(x)
+
+    def block_rows(self, out_block: int) -> slice:
+        """The rows of A in block ``out_block`` (one row of crossbar tiles)."""
+        size = self.tile[1]
+        return slice(out_block * size, min(self.shape[0], (out_block + 1) * size))
+
+    def block_matvec(self, out_block: int, x: ArrayLike) -> FloatArray:
+        """A[rows of ``out_block``] x, reading only that block row's tiles: (rows in block,)."""
+        x2 = _check_vector(x, self.shape[1], "x").reshape(1, -1)
+        y = _sum(self._call("matvec", x2, out_block))[0, self.block_rows(out_block)]
+        self.mvms += 1
+        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays
+        return y
+
+    def block_rmatvec(self, out_block: int, y_block: ArrayLike) -> FloatArray:
+        """A[rows of ``out_block``]^T y_block by transposed reads of that block row: (n,)."""
+        rows = self.block_rows(out_block)
+        y = np.zeros((1, self.shape[0]))
+        y[0, rows] = np.asarray(y_block, dtype=np.float64)
+        x = _sum(self._call("rmatvec", y, out_block))[0]
+        self.mvms += 1
+        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays
+        return x
 
 
 class _Transposed:

@@ -8,6 +8,8 @@ never the solver's own estimate through the noisy products.
 - :func:`richardson` (with ``omega``; Jacobi when ``diag`` is given): x += omega D^-1 (b - A x);
 - :func:`cg`: conjugate gradients (A symmetric positive definite);
 - :func:`gmres`: restarted GMRES(k) with modified Gram-Schmidt;
+- :func:`kaczmarz`: randomized block Kaczmarz over rows of tiles (transposed reads);
+- :func:`pdhg`: linear programs min c^T x, A x <= b, x >= 0 (transposed reads);
 - :func:`refine`: mixed-precision iterative refinement around any of them: the residual
   r = b - A x in float64 with the exact matrix, an inner solve A d ~ r on the crossbars (to a
   loose relative tolerance), x += d. Each outer step shrinks the error by about the inner
@@ -34,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import ParameterError
 
 FloatArray = NDArray[np.float64]
-METHODS = ("richardson", "jacobi", "cg", "gmres")
+METHODS = ("richardson", "jacobi", "cg", "gmres")  # those refine can wrap
 
 
 @dataclass
@@ -259,3 +261,105 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
             break  # no progress in two outer steps: the inner solve no longer contracts
     return SolveResult(x, residuals[-1] <= tol, len(residuals), residuals, _mvms(a) - start,
                        f"refine({method})", inner_its, energy_j=_energy(a))
+
+
+def _spectral_norm(exact: Any, iterations: int = 50, seed: int = 0) -> float:
+    """||A||_2 by power iteration on A^T A (digital set-up, float64)."""
+    m = sp.csr_matrix(exact)
+    v = np.random.default_rng(seed).normal(size=m.shape[1])
+    norm = 0.0
+    for _ in range(iterations):
+        w = m.T @ (m @ v)
+        norm = float(np.linalg.norm(w))
+        if norm == 0:
+            return 0.0
+        v = w / norm
+    return float(np.sqrt(norm))
+
+
+def kaczmarz(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 10000,
+             seed: int = 0, x0: ArrayLike | None = None) -> SolveResult:
+    """Randomized block Kaczmarz over the crossbars' block rows: pick block row i with
+    probability ||A_i||_F^2 / ||A||_F^2, read r_i = b_i - A_i x (only that row of tiles) and
+    step x += A_i^T r_i / ||A_i||_2^2 (a transposed read of the same tiles). Needs
+    ``a.block_matvec`` / ``a.block_rmatvec`` (:class:`CrossbarMatrix`). The exact residual is
+    checked once per sweep (as many steps as block rows)."""
+    b, b_norm = _check(b, exact, tol, maxiter)
+    if not hasattr(a, "block_matvec"):
+        raise ParameterError("kaczmarz needs a CrossbarMatrix (block row reads)")
+    m_csr = sp.csr_matrix(exact)
+    n_blocks = a.grid[0]
+    rows = [a.block_rows(i) for i in range(n_blocks)]
+    fro = np.array([float(np.sum(m_csr[r].data ** 2)) for r in rows])
+    norms2 = np.array([_spectral_norm(m_csr[r]) ** 2 for r in rows])
+    live = fro > 0
+    prob = np.where(live, fro, 0.0) / fro[live].sum()
+    rng = np.random.default_rng(seed)
+    x = np.zeros(m_csr.shape[1]) if x0 is None else np.array(x0, dtype=np.float64)
+    start = _mvms(a)
+    residuals: list[float] = []
+    steps = 0
+    while steps < maxiter:
+        for i in rng.choice(n_blocks, size=min(n_blocks, maxiter - steps), p=prob):
+            r_i = b[rows[i]] - a.block_matvec(int(i), x)
+            x = x + a.block_rmatvec(int(i), r_i) / norms2[i]
+            steps += 1
+        residuals.append(_residual(m_csr, b, x, b_norm))
+        if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
+            break
+    return SolveResult(x, residuals[-1] <= tol, steps, residuals, _mvms(a) - start, "kaczmarz",
+                       energy_j=_energy(a))
+
+
+@dataclass
+class LPResult(SolveResult):
+    """A PDHG run: x, the dual y, and the objective c^T x."""
+
+    y: FloatArray = field(default_factory=lambda: np.zeros(0))
+    objective: float = float("nan")
+
+
+def pdhg(a: Any, b: ArrayLike, c: ArrayLike, exact: Any, *, tol: float = 1e-4,
+         maxiter: int = 20000, check_every: int = 50) -> LPResult:
+    """min c^T x subject to A x <= b, x >= 0 by the primal-dual hybrid gradient method
+    (Chambolle-Pock), every A x and A^T y on the crossbars (A^T by transposed reads):
+
+        x+ = max(0, x - tau (c + A^T y)),  y+ = max(0, y + sigma (A (2 x+ - x) - b)),
+
+    tau = sigma = 0.9 / ||A||_2. Converged when, with the exact A in float64, the primal
+    infeasibility ||max(0, A x - b)|| / (1 + ||b||), the dual infeasibility
+    ||max(0, -(c + A^T y))|| / (1 + ||c||) and the relative duality gap |c^T x + b^T y| /
+    (1 + |c^T x| + |b^T y|) are all at most ``tol``; ``residuals`` holds the largest of the
+    three at every check."""
+    m_csr = sp.csr_matrix(exact)
+    bv = np.asarray(b, dtype=np.float64)
+    cv = np.asarray(c, dtype=np.float64)
+    if bv.shape != (m_csr.shape[0],) or cv.shape != (m_csr.shape[1],):
+        raise ParameterError(f"b must have {m_csr.shape[0]} entries and c {m_csr.shape[1]}")
+    if not (tol > 0 and maxiter >= 1 and check_every >= 1):
+        raise ParameterError("tol > 0, maxiter >= 1 and check_every >= 1 are required")
+    mv, rmv = _matvec(a), (lambda v: np.asarray(a.rmatvec(v), dtype=np.float64))
+    step = 0.9 / max(_spectral_norm(m_csr), 1e-300)
+    x = np.zeros(m_csr.shape[1])
+    y = np.zeros(m_csr.shape[0])
+    start = _mvms(a)
+    residuals: list[float] = []
+    it = 0
+    while it < maxiter:
+        x_new = np.maximum(0.0, x - step * (cv + rmv(y)))
+        y = np.maximum(0.0, y + step * (mv(2 * x_new - x) - bv))
+        x = x_new
+        it += 1
+        if it % check_every == 0 or it == maxiter:
+            primal = float(np.linalg.norm(np.maximum(0.0, m_csr @ x - bv))
+                           / (1 + np.linalg.norm(bv)))
+            dual = float(np.linalg.norm(np.maximum(0.0, -(cv + m_csr.T @ y)))
+                         / (1 + np.linalg.norm(cv)))
+            cx, by = float(cv @ x), float(bv @ y)
+            gap = abs(cx + by) / (1 + abs(cx) + abs(by))
+            residuals.append(max(primal, dual, gap))
+            if residuals[-1] <= tol:
+                break
+    return LPResult(x, bool(residuals and residuals[-1] <= tol), it, residuals,
+                    _mvms(a) - start, "pdhg", energy_j=_energy(a), y=y,
+                    objective=float(cv @ x))
