@@ -393,11 +393,13 @@ def solve(
     """Solve A x = b (b = ones) with every matrix-vector product on simulated crossbars."""
     import numpy as np
 
-    from .linalg import METHODS, cg, gmres, richardson
+    from .linalg import METHODS, cg, gmres, kaczmarz, richardson
     from .linalg import refine as refine_solve
 
-    if method not in METHODS:
-        _fail(f"--method = {method!r}: allowed {', '.join(METHODS)}")
+    if method not in (*METHODS, "kaczmarz"):
+        _fail(f"--method = {method!r}: allowed {', '.join(METHODS)}, kaczmarz")
+    if method == "kaczmarz" and refine:
+        _fail("--method kaczmarz runs without refinement: add --no-refine")
     try:
         t0 = time.perf_counter()
         exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
