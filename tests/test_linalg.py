@@ -130,9 +130,8 @@ def test_parts_on_dask_workers_give_the_serial_numbers():
 def test_block_kaczmarz_and_pdhg_on_crossbars():
     import scipy.optimize
 
-    from meliso.linalg import kaczmarz, pdhg, random_spd
-
     from meliso.devices import get_device
+    from meliso.linalg import kaczmarz, pdhg, random_spd
 
     fine = get_device("ideal", weight_bits=16)  # 65 536 levels: no quantisation floor
     a = random_spd(64, condition=2.0)
