@@ -1,14 +1,15 @@
 """In-memory linear algebra: refinement to 1e-10 per device, and seconds per matvec by size.
 
-1. 2-D Poisson, N = 64 (4096 unknowns), b = ones, 256 x 256 tiles, mixed-precision refinement
-   around CG, for every seed 000 Table I device: with the arrays alone, and with residual arrays
-   (the measured error of the arrays so far programmed again, k times). Prints outer
+1. 2-D Poisson, N = 64 (4096 unknowns), b = ones, 256 x 256 tiles, write-and-verify
+   programming, mixed-precision refinement around CG, for every seed 000 Table I device: with
+   the arrays alone, and with residual arrays (the measured error of the arrays so far
+   programmed again, k times). Prints outer
    iterations, crossbar MVMs and the final float64 residual ||b - A x|| / ||b||; and what CG
    alone reaches on the crossbars (its stall level).
 2. Seconds per forward matvec (and programming time, memory) for Poisson N = 32 ... 256
    (1024 ... 65 536 unknowns), ideal devices, 256 x 256 tiles.
 
-    python benchmarks/linalg.py [--n 64] [--arrays 0 2 4]
+    python benchmarks/linalg.py [--n 64] [--arrays 0 6] [--programming write-verify]
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from meliso.linalg import CrossbarMatrix, cg, poisson2d, refine
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=64)
-    parser.add_argument("--arrays", type=int, nargs="+", default=[0, 2, 4])
+    parser.add_argument("--arrays", type=int, nargs="+", default=[0, 6])
+    parser.add_argument("--programming", default="write-verify")
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128, 256])
     args = parser.parse_args()
     a = poisson2d(args.n)
@@ -37,7 +39,8 @@ def main() -> None:
     x = np.random.default_rng(1).normal(size=a.shape[0])
     for device in TABLE_I:
         for k in args.arrays:
-            m = CrossbarMatrix(a, device, tile=(256, 256), residual_arrays=k)
+            m = CrossbarMatrix(a, device, tile=(256, 256), residual_arrays=k,
+                               programming=args.programming)
             err = np.linalg.norm(m @ x - a @ x) / np.linalg.norm(a @ x)
             alone = cg(m, b, a, tol=1e-10, maxiter=300).relative_residual
             t0 = time.perf_counter()

@@ -385,12 +385,16 @@ def solve(
         1e-10),
     maxiter: Annotated[int, typer.Option(help="iterations (outer ones with --refine)")] = 100,
     tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS")] = "256x256",
-    residual_arrays: ArraysOpt = 4,
-    programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
+    residual_arrays: ArraysOpt = 6,
+    programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "write-verify",
     set_: Annotated[list[str] | None, typer.Option("--set", help="device FIELD=VALUE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Solve A x = b (b = ones) with every matrix-vector product on simulated crossbars."""
+    """Solve A x = b (b = ones) with every matrix-vector product on simulated crossbars.
+
+    The defaults (write-and-verify programming, six residual arrays, refinement around CG)
+    reach 1e-10 on 2-D Poisson for every seed 000 Table I device; fewer arrays or open-loop
+    programming show where the analog products alone stop."""
     import numpy as np
 
     from .linalg import METHODS, cg, gmres, kaczmarz, richardson
