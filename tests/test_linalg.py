@@ -101,7 +101,7 @@ def test_cli_solve_and_matvec(tmp_path):
     assert res.exit_code == 0 and json.loads(res.output)["converged"], res.output
     res = runner.invoke(app, ["matvec", "--matrix", "poisson2d:16", "--json"])  # open loop
     assert res.exit_code == 0 and json.loads(res.output)["relative_error"] > 0.01
-    for args, message in [(["--method", "sor"], "allowed richardson"),
+    for args, message in [(["--method", "sor"], "allowed richardson, jacobi, cg, gmres, kaczmarz"),
                           (["--matrix", "poisson2d:x"], "integer N"),
                           (["--residual-arrays", "9"], "residual_arrays = 9 is out of range")]:
         bad = runner.invoke(app, ["solve", *args])
@@ -158,3 +158,36 @@ def test_refinement_to_1e10_for_every_table_i_device(device):
     m = CrossbarMatrix(a, device, tile=(64, 64), residual_arrays=3, programming="write-verify")
     res = refine(m, np.ones(a.shape[0]), a, method="cg", tol=1e-10)
     assert res.converged and res.relative_residual <= 1e-10
+
+
+def test_repeated_reads_average_read_noise():
+    from meliso.devices import get_device
+
+    a = poisson2d(8)
+    dev = get_device("ideal", sigma_read=0.05)
+    x = np.random.default_rng(5).normal(size=(30, 64))
+    err = {k: np.linalg.norm(CrossbarMatrix(a, dev, tile=(64, 64), reads=k) @ x - x @ a.T)
+           for k in (1, 16)}
+    assert err[16] < 0.5 * err[1]  # variance / 16: the error about / 4
+
+
+def test_poisson_4096_on_epiram_refines_below_1e10():
+    """The issue's case: N = 64 (4096 unknowns) on EpiRAM, write-and-verify with three residual
+    arrays, refinement around CG; CG on the same products alone stalls far above."""
+    a = poisson2d(64)
+    b = np.ones(a.shape[0])
+    m = CrossbarMatrix(a, "EpiRAM", tile=(256, 256), residual_arrays=3,
+                       programming="write-verify")
+    res = refine(m, b, a, method="cg", tol=1e-10)
+    assert res.converged and res.relative_residual <= 1e-10
+    assert res.programming["arrays"] == 4 and res.programming["pulses_total"] > 0
+    alone = cg(m, b, a, tol=1e-10, maxiter=300)
+    assert alone.relative_residual > 1e-6
+
+
+def test_two_point_calibration_is_refused_where_it_would_divide_by_zero():
+    with pytest.raises(ParameterError, match="zero for a row of a tile"):
+        CrossbarMatrix(poisson2d(8), "EpiRAM", tile=(16, 16), calibration="two-point")
+    dense = np.random.default_rng(0).uniform(-1, 1, (16, 16))
+    m = CrossbarMatrix(dense, "EpiRAM", tile=(16, 16), calibration="two-point")
+    assert np.all(np.isfinite(m @ np.ones(16)))

@@ -18,6 +18,9 @@ more array, at its own scale, k times, and a product adds every array's read. Ea
 about the device's relative programming error of what it stores, so the error falls roughly
 geometrically with k (the multi-array scheme of Song et al., Science 2024).
 
+Repeated reads (``reads=k``): every product is read k times and averaged, which divides the
+variance of read noise (``sigma_read``) by k and leaves programming errors as they are.
+
 Counters: ``mvms`` (products), ``tile_reads`` (crossbar reads), ``programming_summary()``
 (cells written and pulses), and ``energy_j``: every tile read charged as seed 003 eq. 8 charges
 one, with every row driven at full V_read (an upper bound for analog inputs) and one 8-bit
@@ -95,8 +98,9 @@ class MatrixPart:
     def __init__(self, rows: NDArray[np.int64], cols: NDArray[np.int64], data: FloatArray,
                  blocks: NDArray[np.int64], shape: tuple[int, int], tile: tuple[int, int],
                  device: str | Device, seed: int, index: int, residual_arrays: int,
-                 settings: dict[str, Any]) -> None:
+                 settings: dict[str, Any], reads: int = 1) -> None:
         rows_t, cols_t = tile
+        self.reads = reads
         self.blocks, self.shape, self.tile = blocks, shape, tile
         index_of = {(int(b[0]), int(b[1])): k for k, b in enumerate(blocks)}
         out_block, in_block = rows // cols_t, cols // rows_t
@@ -109,7 +113,7 @@ class MatrixPart:
         self.cores = [AnalogCore(stack, device, rng=gen, tile_rows=rows_t, tile_cols=cols_t,
                                  **settings)]
         for _ in range(residual_arrays):
-            residual = stack - _sum([_effective(c) for c in self.cores])
+            residual = stack - _sum([_effective(c, reads) for c in self.cores])
             self.cores.append(AnalogCore(residual, device, rng=gen, tile_rows=rows_t,
                                          tile_cols=cols_t, **settings))
 
@@ -120,7 +124,7 @@ class MatrixPart:
         idle = None if out_block is None else self.blocks[:, 0] != out_block
         if idle is not None:
             xs[idle] = 0.0
-        y = _sum([c.matvec(xs) for c in self.cores])
+        y = _sum([c.matvec(xs) for c in self.cores for _ in range(self.reads)]) / self.reads
         if idle is not None:
             y[idle] = 0.0
         return _gather(y, self.blocks, 0, self.tile[1], self.shape[0])
@@ -132,7 +136,7 @@ class MatrixPart:
         idle = None if out_block is None else self.blocks[:, 0] != out_block
         if idle is not None:
             ys[idle] = 0.0
-        x = _sum([c.rmatvec(ys) for c in self.cores])
+        x = _sum([c.rmatvec(ys) for c in self.cores for _ in range(self.reads)]) / self.reads
         if idle is not None:
             x[idle] = 0.0
         return _gather(x, self.blocks, 1, self.tile[0], self.shape[1])
@@ -160,7 +164,8 @@ class CrossbarMatrix:
     def __init__(self, a: Any, device: str | Device = "EpiRAM", *,
                  tile: tuple[int, int] = (256, 256), seed: int = 0,
                  energy: EnergyModel | None = None, residual_arrays: int = 0,
-                 part_blocks: int = 256, client: Any = None, **settings: Any) -> None:
+                 part_blocks: int = 256, client: Any = None, reads: int = 1,
+                 **settings: Any) -> None:
         self.matrix = as_sparse(a)
         self.shape: tuple[int, int] = (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
         rows_t, cols_t = (int(tile[0]), int(tile[1]))
@@ -171,6 +176,9 @@ class CrossbarMatrix:
                                  "allowed integer 0 <= residual_arrays <= 8")
         if part_blocks < 1:
             raise ParameterError(f"part_blocks = {part_blocks} is out of range: allowed >= 1")
+        if not isinstance(reads, int) or reads < 1:
+            raise ParameterError(f"reads = {reads!r} is out of range: allowed integer >= 1")
+        self.reads = reads
         self.tile = (rows_t, cols_t)
         m, n = self.shape
         coo = self.matrix.tocoo()
@@ -180,6 +188,17 @@ class CrossbarMatrix:
         self.blocks: NDArray[np.int64] = blocks  # (S, 2): (output block, input block)
         # validate the device and settings here, on one tile, before any part is built
         AnalogCore(np.zeros((1, 1)), device, rng=0, **settings)
+        if settings.get("calibration") == "two-point":
+            rows_used = np.zeros((len(blocks), cols_t), dtype=bool)
+            lookup = {(int(b[0]), int(b[1])): k for k, b in enumerate(blocks)}
+            for i, j, r in zip(out_block, in_block, coo.row, strict=True):
+                rows_used[lookup[(int(i), int(j))], r - i * cols_t] = True
+            if not rows_used.all():
+                raise ParameterError(
+                    "calibration = 'two-point' divides each output row by its span, which is "
+                    "zero for a row of a tile that holds no non-zero (here "
+                    f"{int((~rows_used).sum())} of {rows_used.size} tile rows): allowed "
+                    "calibration = 'none' for this matrix and tile size")
         order = np.lexsort((in_block, out_block))
         key = out_block[order] * (blocks[:, 1].max() + 1) + in_block[order]
         block_key = blocks[:, 0] * (blocks[:, 1].max() + 1) + blocks[:, 1]
@@ -190,7 +209,7 @@ class CrossbarMatrix:
             mine = order[part_of_entry == index]
             args = (coo.row[mine].astype(np.int64), coo.col[mine].astype(np.int64),
                     coo.data[mine], blocks[start:start + part_blocks], self.shape, self.tile,
-                    device, seed, index, residual_arrays, dict(settings))
+                    device, seed, index, residual_arrays, dict(settings), reads)
             if client is None:
                 self.parts.append(MatrixPart(*args))
             else:
@@ -246,7 +265,7 @@ class CrossbarMatrix:
         x2 = arr.reshape(-1, n)
         y = _sum(self._call("matvec", x2))
         self.mvms += x2.shape[0]
-        self.tile_reads += x2.shape[0] * self.n_tiles * self.arrays
+        self.tile_reads += x2.shape[0] * self.n_tiles * self.arrays * self.reads
         return y[0] if arr.ndim == 1 else y
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
@@ -257,7 +276,7 @@ class CrossbarMatrix:
         y2 = arr.reshape(-1, m)
         x = _sum(self._call("rmatvec", y2))
         self.mvms += y2.shape[0]
-        self.tile_reads += y2.shape[0] * self.n_tiles * self.arrays
+        self.tile_reads += y2.shape[0] * self.n_tiles * self.arrays * self.reads
         return x[0] if arr.ndim == 1 else x
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
@@ -273,7 +292,7 @@ class CrossbarMatrix:
         x2 = _check_vector(x, self.shape[1], "x").reshape(1, -1)
         y = _sum(self._call("matvec", x2, out_block))[0, self.block_rows(out_block)]
         self.mvms += 1
-        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays
+        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays * self.reads
         return y
 
     def block_rmatvec(self, out_block: int, y_block: ArrayLike) -> FloatArray:
@@ -283,7 +302,7 @@ class CrossbarMatrix:
         y[0, rows] = np.asarray(y_block, dtype=np.float64)
         x = _sum(self._call("rmatvec", y, out_block))[0]
         self.mvms += 1
-        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays
+        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays * self.reads
         return x
 
 
@@ -309,11 +328,13 @@ def _sum(parts: list[FloatArray]) -> FloatArray:
     return out
 
 
-def _effective(core: AnalogCore) -> FloatArray:
+def _effective(core: AnalogCore, reads: int = 1) -> FloatArray:
     """The matrices (S, m, n) a stacked core actually multiplies by, measured by reading it
-    with unit vectors (what a controller would store after programming)."""
-    eye = np.broadcast_to(np.eye(core.n), (core.n_stack, core.n, core.n))
-    return np.asarray(core.matvec(np.ascontiguousarray(eye))).transpose(0, 2, 1)
+    with unit vectors, ``reads`` times averaged (what a controller would store after
+    programming)."""
+    eye = np.ascontiguousarray(np.broadcast_to(np.eye(core.n), (core.n_stack, core.n, core.n)))
+    total = _sum([np.asarray(core.matvec(eye)) for _ in range(reads)]) / reads
+    return total.transpose(0, 2, 1)
 
 
 def _check_vector(x: ArrayLike, length: int, name: str) -> FloatArray:

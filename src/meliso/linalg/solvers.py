@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import ParameterError
 
 FloatArray = NDArray[np.float64]
-METHODS = ("richardson", "jacobi", "cg", "gmres")  # those refine can wrap
+METHODS = ("richardson", "jacobi", "cg", "gmres", "kaczmarz")
 
 
 @dataclass
@@ -52,6 +52,7 @@ class SolveResult:
     method: str
     inner_iterations: list[int] = field(default_factory=list)
     energy_j: float = 0.0
+    programming: dict[str, float] = field(default_factory=dict)
 
     @property
     def relative_residual(self) -> float:
@@ -61,7 +62,10 @@ class SolveResult:
         return {"method": self.method, "converged": self.converged,
                 "iterations": self.iterations, "relative_residual": self.relative_residual,
                 "mvms": self.mvms, "energy_j": self.energy_j,
-                "inner_iterations": self.inner_iterations}
+                "inner_iterations": self.inner_iterations, "programming": self.programming}
+
+    def __post_init__(self) -> None:
+        self.residuals = [float(r) for r in self.residuals]
 
 
 def _matvec(a: Any) -> Callable[[FloatArray], FloatArray]:
@@ -76,6 +80,12 @@ def _mvms(a: Any) -> int:
 
 def _energy(a: Any) -> float:
     return float(getattr(a, "energy_j", 0.0))
+
+
+def _programming(a: Any) -> dict[str, float]:
+    """Cells and pulses the operator's arrays took to program (one programming per matrix)."""
+    summary = getattr(a, "programming_summary", None)
+    return dict(summary()) if callable(summary) else {}
 
 
 def _residual(exact: Any, b: FloatArray, x: FloatArray, b_norm: float) -> float:
@@ -115,7 +125,8 @@ def richardson(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: 
         if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
             break
     return SolveResult(x, residuals[-1] <= tol, len(residuals), residuals, _mvms(a) - start,
-                       "jacobi" if diag is not None else "richardson", energy_j=_energy(a))
+                       "jacobi" if diag is not None else "richardson", energy_j=_energy(a),
+                       programming=_programming(a))
 
 
 def cg(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 1000,
@@ -152,7 +163,8 @@ def cg(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 10
         rr = rr_new
     final = _residual(exact, b, x, b_norm)
     return SolveResult(x, final <= tol, len(residuals), residuals or [final],
-                       _mvms(a) - start, "cg", energy_j=_energy(a))
+                       _mvms(a) - start, "cg", energy_j=_energy(a),
+                       programming=_programming(a))
 
 
 def gmres(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 1000,
@@ -215,14 +227,15 @@ def gmres(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int =
             done = True
     final = _residual(exact, b, x, b_norm)
     return SolveResult(x, final <= tol, total, residuals or [final], _mvms(a) - start,
-                       "gmres", energy_j=_energy(a))
+                       "gmres", energy_j=_energy(a),
+                       programming=_programming(a))
 
 
 def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float = 1e-10,
            maxiter: int = 100, inner_tol: float = 1e-2, inner_maxiter: int = 200,
            **inner: Any) -> SolveResult:
     """Mixed-precision iterative refinement around ``method`` (cg | gmres | richardson |
-    jacobi): r = b - A_exact x in float64, d ~ A^-1 r on the crossbars, x += d."""
+    jacobi | kaczmarz): r = b - A_exact x in float64, d ~ A^-1 r on the crossbars, x += d."""
     b, b_norm = _check(b, exact, tol, maxiter)
     if method not in METHODS:
         raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
@@ -244,6 +257,8 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
         elif method == "jacobi":
             res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
                              diag=exact_csr.diagonal(), **inner)
+        elif method == "kaczmarz":
+            res = kaczmarz(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, **inner)
         else:
             res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, **inner)
         candidate = x + scale * res.x
@@ -260,7 +275,8 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
         if len(residuals) >= 3 and residuals[-1] >= 0.99 * residuals[-3]:
             break  # no progress in two outer steps: the inner solve no longer contracts
     return SolveResult(x, residuals[-1] <= tol, len(residuals), residuals, _mvms(a) - start,
-                       f"refine({method})", inner_its, energy_j=_energy(a))
+                       f"refine({method})", inner_its, energy_j=_energy(a),
+                       programming=_programming(a))
 
 
 def _spectral_norm(exact: Any, iterations: int = 50, seed: int = 0) -> float:
@@ -308,7 +324,8 @@ def kaczmarz(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: in
         if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
             break
     return SolveResult(x, residuals[-1] <= tol, steps, residuals, _mvms(a) - start, "kaczmarz",
-                       energy_j=_energy(a))
+                       energy_j=_energy(a),
+                       programming=_programming(a))
 
 
 @dataclass
@@ -361,5 +378,5 @@ def pdhg(a: Any, b: ArrayLike, c: ArrayLike, exact: Any, *, tol: float = 1e-4,
             if residuals[-1] <= tol:
                 break
     return LPResult(x, bool(residuals and residuals[-1] <= tol), it, residuals,
-                    _mvms(a) - start, "pdhg", energy_j=_energy(a), y=y,
-                    objective=float(cv @ x))
+                    _mvms(a) - start, "pdhg", energy_j=_energy(a),
+                    programming=_programming(a), y=y, objective=float(cv @ x))
