@@ -36,8 +36,6 @@ def test_transposed_read_uses_the_same_programmed_arrays(settings):
     rng = np.random.default_rng(1)
     a = rng.normal(size=(20, 30))
     core = AnalogCore(a, "EpiRAM", rng=3, tile_rows=16, tile_cols=8, **settings)
-    if "input_bits" in settings:  # unit vectors are exact in any input resolution
-        pass
     forward = np.stack([core.matvec(e) for e in np.eye(30)], axis=1)  # (20, 30)
     transposed = np.stack([core.rmatvec(e) for e in np.eye(20)], axis=1)  # (30, 20)
     np.testing.assert_allclose(transposed, forward.T, rtol=1e-10, atol=1e-12)
@@ -58,7 +56,7 @@ def test_solvers_on_exact_products():
 
 def test_refinement_reaches_float64_accuracy_with_imprecise_arrays():
     """Poisson on EpiRAM: the arrays' error (~20 % of |A x| for random x) defeats analog CG;
-    three residual arrays bring it below the smallest eigenvalue and refinement converges."""
+    four residual arrays bring it below the smallest eigenvalue and refinement converges."""
     a = poisson2d(32)
     b = np.ones(a.shape[0])
     plain = CrossbarMatrix(a, "EpiRAM", tile=(256, 256))
@@ -186,8 +184,39 @@ def test_poisson_4096_on_epiram_refines_below_1e10():
 
 
 def test_two_point_calibration_is_refused_where_it_would_divide_by_zero():
-    with pytest.raises(ParameterError, match="zero for a row of a tile"):
-        CrossbarMatrix(poisson2d(8), "EpiRAM", tile=(16, 16), calibration="two-point")
-    dense = np.random.default_rng(0).uniform(-1, 1, (16, 16))
+    # Poisson's interior rows sum to zero: their span is zero
+    with pytest.raises(ParameterError, match="row sums to zero"):
+        CrossbarMatrix(poisson2d(4), "ideal", tile=(16, 16), calibration="two-point")
+    with pytest.raises(ParameterError, match="row sums to zero"):  # and implicitly (neurosim)
+        CrossbarMatrix(poisson2d(4), "EpiRAM", tile=(16, 16), model="neurosim")
+    dense = np.random.default_rng(0).uniform(0.1, 1, (10, 10))  # padding rows are not refused
     m = CrossbarMatrix(dense, "EpiRAM", tile=(16, 16), calibration="two-point")
-    assert np.all(np.isfinite(m @ np.ones(16)))
+    assert np.all(np.isfinite(m @ np.ones(10)))
+    with pytest.raises(ParameterError, match="residual arrays would store"):
+        CrossbarMatrix(dense, "EpiRAM", tile=(16, 16), calibration="two-point",
+                       residual_arrays=1)
+
+
+def test_non_square_tiles_and_per_solve_counters():
+    rng = np.random.default_rng(7)
+    a = sp.random(23, 31, density=0.3, random_state=1, format="csr")
+    a.data = np.sign(a.data - 0.5)  # +-1: exact on the ideal device, so indexing shows
+    m = CrossbarMatrix(a, "ideal", tile=(7, 5))  # 7 inputs x 5 outputs, dividing neither
+    x, y = rng.normal(size=31), rng.normal(size=23)
+    np.testing.assert_allclose(m @ x, a @ x, atol=1e-12)
+    np.testing.assert_allclose(m.T @ y, a.T @ y, atol=1e-12)
+    for blk in range(m.grid[0]):
+        np.testing.assert_allclose(m.block_matvec(blk, x), (a @ x)[m.block_rows(blk)],
+                                   atol=1e-12)
+    duplicated = sp.csr_matrix((np.array([1.0, 2.0]), np.array([0, 0]), np.array([0, 2, 2])),
+                               shape=(2, 2))
+    np.testing.assert_allclose(CrossbarMatrix(duplicated, "ideal", tile=(2, 2)) @ [1.0, 0.0],
+                               [3.0, 0.0])
+    spd = poisson2d(6)
+    hw = CrossbarMatrix(spd, "ideal", tile=(16, 16))
+    first = cg(hw, np.ones(36), spd, tol=1e-8)
+    second = cg(hw, np.ones(36), spd, tol=1e-8)
+    assert first.energy_j > 0 and first.mvms == second.mvms
+    assert first.energy_j == pytest.approx(second.energy_j, rel=1e-12, abs=0)
+    with pytest.raises(ParameterError, match="all zeros"):
+        CrossbarMatrix(np.zeros((3, 3)), "ideal")

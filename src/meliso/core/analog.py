@@ -361,14 +361,17 @@ class AnalogCore:
         return self.matvec(x)
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
-        """y ~ A^T y by a transposed read of the same crossbars (shapes as :meth:`matvec`, with
+        """x ~ A^T y by a transposed read of the same crossbars (shapes as :meth:`matvec`, with
         m and n exchanged).
 
         Voltages go on the columns, currents are sensed on the rows: a differential pair's
         columns at +V y_c and -V y_c (one read per weight slice, combined digitally), or, in
         the reference mapping, the weight columns at V y_c and the reference column at
-        -V sum_c y_c. Modelled for the physics model with ideal wires and no two-point
-        calibration (which corrects the forward read's rows); anything else is an error.
+        -V sum_c y_c. (That last voltage can reach C V_read; a chip would read the reference
+        column separately at V_read and subtract sum_c y_c times its current digitally, which
+        the linear model makes identical.) Modelled for the physics model with ideal wires and
+        no two-point calibration (which corrects the forward read's rows); anything else is an
+        error.
         """
         cfg = self.config
         if self._neurosim is not None:
@@ -411,9 +414,10 @@ class AnalogCore:
         return v.reshape(*plane.shape[:-1], -1)
 
     def _hardware_transposed(self, y: FloatArray) -> FloatArray:
-        """Decoded A^T y (S, B, n) for inputs (S, B, m)."""
+        """Decoded A^T y (S, B, n) for inputs (S, B, m). ``input_range`` is x's full scale,
+        not y's: each y vector is scaled by its own peak."""
         cfg = self.config
-        scale_y = input_scale(y, cfg.input_range)
+        scale_y = input_scale(y, None)
         ys = tile_inputs(y / scale_y[..., None], cfg.tile_cols, self.grid[1])
         ys = ys.transpose(0, 2, 1, 3)  # (S, Tc, B, C)
         planes = [(1.0, ys)] if cfg.input_bits is None else bit_planes(ys, cfg.input_bits)

@@ -21,10 +21,13 @@ geometrically with k (the multi-array scheme of Song et al., Science 2024).
 Repeated reads (``reads=k``): every product is read k times and averaged, which divides the
 variance of read noise (``sigma_read``) by k and leaves programming errors as they are.
 
-Counters: ``mvms`` (products), ``tile_reads`` (crossbar reads), ``programming_summary()``
-(cells written and pulses), and ``energy_j``: every tile read charged as seed 003 eq. 8 charges
-one, with every row driven at full V_read (an upper bound for analog inputs) and one 8-bit
-conversion per output column (:mod:`meliso.periphery.energy` defaults).
+Counters: ``mvms`` (products of the whole matrix; a read of one row of tiles counts as its
+fraction), ``forward_reads`` and ``transposed_reads`` (crossbar tile reads: one per input bit
+plane, and in a transposed read one per weight slice), ``programming_summary()`` (cells,
+pulses, and the reads that measured the arrays for residual programming), and ``energy_j``:
+every tile read charged as seed 003 eq. 8 charges one, every driven line at full V_read (an
+upper bound for analog inputs) and one 8-bit conversion per sensed line (columns forward, rows
+transposed; :mod:`meliso.periphery.energy` defaults).
 """
 
 from __future__ import annotations
@@ -63,11 +66,14 @@ def as_sparse(a: ArrayLike | sp.spmatrix | sp.sparray | str | Path) -> sp.csr_ma
         if arr.ndim != 2:
             raise ParameterError(f"a matrix must be 2-D; got shape {arr.shape}")
         out = sp.csr_matrix(arr)
+    out.sum_duplicates()  # a CSR may repeat an entry; products add repeats, so must we
     if min(out.shape) == 0:
         raise ParameterError(f"the matrix is empty (shape {out.shape})")
     if not np.all(np.isfinite(out.data)):
         raise ParameterError("the matrix holds NaN or infinite entries")
     out.eliminate_zeros()
+    if out.nnz == 0:
+        raise ParameterError("the matrix is all zeros: nothing to program")
     return out
 
 
@@ -112,10 +118,14 @@ class MatrixPart:
         gen = np.random.default_rng(np.random.SeedSequence([seed, index]))
         self.cores = [AnalogCore(stack, device, rng=gen, tile_rows=rows_t, tile_cols=cols_t,
                                  **settings)]
+        own_scale = {**settings, "weight_range": None}  # each residual at its own scale
         for _ in range(residual_arrays):
             residual = stack - _sum([_effective(c, reads) for c in self.cores])
             self.cores.append(AnalogCore(residual, device, rng=gen, tile_rows=rows_t,
-                                         tile_cols=cols_t, **settings))
+                                         tile_cols=cols_t, **own_scale))
+        # reads spent measuring the arrays (unit vectors, every earlier array each time)
+        self.measurement_reads = sum(k * len(blocks) * rows_t * reads
+                                     for k in range(1, residual_arrays + 1))
 
     def matvec(self, x2: FloatArray, out_block: int | None = None) -> FloatArray:
         """This part's partial sums of A x, (B, m), for x (B, n); with ``out_block`` only the
@@ -148,6 +158,7 @@ class MatrixPart:
         return {"tiles": len(self.blocks), "arrays": len(self.cores),
                 "cells": sum(p["cells"] for p in per),
                 "pulses_total": sum(p["pulses_total"] for p in per),
+                "measurement_reads": self.measurement_reads,
                 "g_sum_s": float(core.g_s.sum()), "g_count": int(core.g_s.size),
                 "physical_shape": core.physical_shape, "v_read_v": core.device.v_read_v}
 
@@ -187,18 +198,9 @@ class CrossbarMatrix:
         blocks = np.unique(np.stack([out_block, in_block], axis=1), axis=0)
         self.blocks: NDArray[np.int64] = blocks  # (S, 2): (output block, input block)
         # validate the device and settings here, on one tile, before any part is built
-        AnalogCore(np.zeros((1, 1)), device, rng=0, **settings)
-        if settings.get("calibration") == "two-point":
-            rows_used = np.zeros((len(blocks), cols_t), dtype=bool)
-            lookup = {(int(b[0]), int(b[1])): k for k, b in enumerate(blocks)}
-            for i, j, r in zip(out_block, in_block, coo.row, strict=True):
-                rows_used[lookup[(int(i), int(j))], r - i * cols_t] = True
-            if not rows_used.all():
-                raise ParameterError(
-                    "calibration = 'two-point' divides each output row by its span, which is "
-                    "zero for a row of a tile that holds no non-zero (here "
-                    f"{int((~rows_used).sum())} of {rows_used.size} tile rows): allowed "
-                    "calibration = 'none' for this matrix and tile size")
+        probe = AnalogCore(np.zeros((1, 1)), device, rng=0, **settings)
+        if probe.config.resolved_calibration == "two-point":
+            self._check_two_point(coo, out_block, in_block, blocks, residual_arrays)
         order = np.lexsort((in_block, out_block))
         key = out_block[order] * (blocks[:, 1].max() + 1) + in_block[order]
         block_key = blocks[:, 0] * (blocks[:, 1].max() + 1) + blocks[:, 1]
@@ -219,17 +221,61 @@ class CrossbarMatrix:
         summaries = self._call("summary")
         self.arrays = summaries[0]["arrays"]
         self._programming = {k: sum(p[k] for p in summaries)
-                             for k in ("cells", "pulses_total")}
+                             for k in ("cells", "pulses_total", "measurement_reads")}
         self.grid = (-(-m // cols_t), -(-n // rows_t))
-        self.mvms = 0
-        self.tile_reads = 0
+        self.mvms = 0.0
+        # crossbar reads per tile and product: one per input bit plane (bit-serial inputs),
+        # and in a transposed read one per weight slice too
+        planes = probe.config.input_bits or 1
+        slices = probe.slicing.slices if probe.mapping == "differential" else 1
+        self._reads_forward, self._reads_transposed = planes, planes * slices
+        self.forward_reads = 0
+        self.transposed_reads = 0
         model = energy if energy is not None else EnergyModel()
         rows_p, cols_p = summaries[0]["physical_shape"]
         g_mean = (sum(p["g_sum_s"] for p in summaries)
                   / max(1, sum(p["g_count"] for p in summaries)))
         v = summaries[0]["v_read_v"]
+        cells = rows_p * cols_p * g_mean * v * v * model.t_read_s
+        # a forward read drives the rows and converts the columns; a transposed read drives
+        # the columns and converts the rows
         self.energy_per_read_j = (rows_p * model.e_rd_j(cols_p) + cols_t * model.e_adc_j(8, rows_p)
-                                  + rows_p * cols_p * g_mean * v * v * model.t_read_s)
+                                  + cells)
+        self.energy_per_transposed_read_j = (cols_p * model.e_rd_j(rows_p)
+                                             + rows_t * model.e_adc_j(8, cols_p) + cells)
+
+    @property
+    def tile_reads(self) -> int:
+        """Crossbar tile reads so far (forward and transposed)."""
+        return self.forward_reads + self.transposed_reads
+
+    def _check_two_point(self, coo: Any, out_block: Any, in_block: Any, blocks: Any,
+                         residual_arrays: int) -> None:
+        """MELISO's two-point calibration divides each tile row by its programmed span,
+        proportional to the row's sum: refuse it where a real row of a tile sums to (about)
+        zero, and with residual arrays (whose rows all sum to about zero)."""
+        if residual_arrays:
+            raise ParameterError("calibration = 'two-point' forces each array's row sums to "
+                                 "A's, so residual arrays would store ~0: allowed "
+                                 "residual_arrays = 0 with it, or calibration = 'none'")
+        cols_t = self.tile[1]
+        lookup = {(int(b[0]), int(b[1])): k for k, b in enumerate(blocks)}
+        sums = np.zeros((len(blocks), cols_t))
+        peak = np.zeros((len(blocks), cols_t))
+        real = np.zeros((len(blocks), cols_t), dtype=bool)
+        for k, b in enumerate(blocks):
+            n_rows = min(cols_t, self.shape[0] - int(b[0]) * cols_t)
+            real[k, :n_rows] = True
+        for i, j, r, v in zip(out_block, in_block, coo.row, coo.data, strict=True):
+            k = lookup[(int(i), int(j))]
+            sums[k, r - i * cols_t] += v
+            peak[k, r - i * cols_t] = max(peak[k, r - i * cols_t], abs(v))
+        bad = real & (np.abs(sums) <= 1e-9 * np.maximum(peak, 1e-300))
+        if bad.any():
+            raise ParameterError(
+                "calibration = 'two-point' divides each output row of a tile by its span, "
+                f"zero where the row sums to zero (here {int(bad.sum())} of {int(real.sum())} "
+                "tile rows): allowed calibration = 'none' for this matrix and tile size")
 
     def _call(self, method: str, *args: Any) -> list[Any]:
         """``method`` on every part: in this process, or on the workers in parallel."""
@@ -241,7 +287,8 @@ class CrossbarMatrix:
     @property
     def energy_j(self) -> float:
         """Energy of every tile read so far, joules (module docstring)."""
-        return self.tile_reads * self.energy_per_read_j
+        return (self.forward_reads * self.energy_per_read_j
+                + self.transposed_reads * self.energy_per_transposed_read_j)
 
     @property
     def n_tiles(self) -> int:
@@ -256,7 +303,8 @@ class CrossbarMatrix:
         """Tiles and arrays programmed, cells written and pulses (all arrays)."""
         return {"tiles": float(self.n_tiles), "arrays": float(self.arrays),
                 "cells": float(self._programming["cells"]),
-                "pulses_total": float(self._programming["pulses_total"])}
+                "pulses_total": float(self._programming["pulses_total"]),
+                "measurement_reads": float(self._programming["measurement_reads"])}
 
     def matvec(self, x: ArrayLike) -> FloatArray:
         """A x on the crossbars: x (n,) or (B, n) -> (m,) or (B, m)."""
@@ -265,7 +313,8 @@ class CrossbarMatrix:
         x2 = arr.reshape(-1, n)
         y = _sum(self._call("matvec", x2))
         self.mvms += x2.shape[0]
-        self.tile_reads += x2.shape[0] * self.n_tiles * self.arrays * self.reads
+        self.forward_reads += (x2.shape[0] * self.n_tiles * self.arrays * self.reads
+                               * self._reads_forward)
         return y[0] if arr.ndim == 1 else y
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
@@ -276,7 +325,8 @@ class CrossbarMatrix:
         y2 = arr.reshape(-1, m)
         x = _sum(self._call("rmatvec", y2))
         self.mvms += y2.shape[0]
-        self.tile_reads += y2.shape[0] * self.n_tiles * self.arrays * self.reads
+        self.transposed_reads += (y2.shape[0] * self.n_tiles * self.arrays * self.reads
+                                  * self._reads_transposed)
         return x[0] if arr.ndim == 1 else x
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
@@ -291,8 +341,9 @@ class CrossbarMatrix:
         """A[rows of ``out_block``] x, reading only that block row's tiles: (rows in block,)."""
         x2 = _check_vector(x, self.shape[1], "x").reshape(1, -1)
         y = _sum(self._call("matvec", x2, out_block))[0, self.block_rows(out_block)]
-        self.mvms += 1
-        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays * self.reads
+        tiles = int(np.sum(self.blocks[:, 0] == out_block))
+        self.mvms += tiles / self.n_tiles  # a fraction of a whole product
+        self.forward_reads += tiles * self.arrays * self.reads * self._reads_forward
         return y
 
     def block_rmatvec(self, out_block: int, y_block: ArrayLike) -> FloatArray:
@@ -301,8 +352,9 @@ class CrossbarMatrix:
         y = np.zeros((1, self.shape[0]))
         y[0, rows] = np.asarray(y_block, dtype=np.float64)
         x = _sum(self._call("rmatvec", y, out_block))[0]
-        self.mvms += 1
-        self.tile_reads += int(np.sum(self.blocks[:, 0] == out_block)) * self.arrays * self.reads
+        tiles = int(np.sum(self.blocks[:, 0] == out_block))
+        self.mvms += tiles / self.n_tiles
+        self.transposed_reads += tiles * self.arrays * self.reads * self._reads_transposed
         return x
 
 

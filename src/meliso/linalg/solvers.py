@@ -42,13 +42,15 @@ METHODS = ("richardson", "jacobi", "cg", "gmres", "kaczmarz")
 @dataclass
 class SolveResult:
     """Outcome of a solve: x, whether ||b - A x|| / ||b|| <= tol (exact A, float64), the
-    iterations (outer ones for refinement), the residual after each, MVMs on crossbars."""
+    iterations (outer ones for refinement, steps for Kaczmarz, Arnoldi steps for GMRES), the
+    residual history (per iteration; per sweep for Kaczmarz, per restart for GMRES), the
+    products of the whole matrix on crossbars (MVMs), and the energy of this solve."""
 
     x: FloatArray
     converged: bool
     iterations: int
     residuals: list[float]
-    mvms: int
+    mvms: float
     method: str
     inner_iterations: list[int] = field(default_factory=list)
     energy_j: float = 0.0
@@ -74,8 +76,8 @@ def _matvec(a: Any) -> Callable[[FloatArray], FloatArray]:
     return lambda v: np.asarray(a @ v, dtype=np.float64)
 
 
-def _mvms(a: Any) -> int:
-    return int(getattr(a, "mvms", 0))
+def _mvms(a: Any) -> float:
+    return float(getattr(a, "mvms", 0.0))
 
 
 def _energy(a: Any) -> float:
@@ -108,24 +110,37 @@ def _check(b: ArrayLike, exact: Any, tol: float, maxiter: int) -> tuple[FloatArr
 
 def richardson(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 500,
                omega: float | None = None, diag: ArrayLike | None = None,
-               x0: ArrayLike | None = None) -> SolveResult:
+               x0: ArrayLike | None = None, inner_tol: float | None = None) -> SolveResult:
     """x += omega D^-1 (b - A x); D = I, or the diagonal ``diag`` (Jacobi). ``omega`` defaults
     to 1 for Jacobi and 1 / ||A||_inf otherwise (convergent for SPD A)."""
     b, b_norm = _check(b, exact, tol, maxiter)
     mv = _matvec(a)
     d = np.ones_like(b) if diag is None else np.asarray(diag, dtype=np.float64)
+    if not np.all(np.isfinite(d)) or np.any(d == 0):
+        raise ParameterError("Jacobi needs a finite, non-zero diagonal")
     if omega is None:
         omega = 1.0 if diag is not None else 1.0 / float(abs(sp.csr_matrix(exact)).sum(1).max())
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
-    start = _mvms(a)
+    start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
     for _ in range(maxiter):
-        x = x + omega * (b - mv(x)) / d
-        residuals.append(_residual(exact, b, x, b_norm))
-        if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
-            break
+        r = b - mv(x)
+        if inner_tol is not None:  # an inner solve: stop on the crossbars' own residual
+            residuals.append(float(np.linalg.norm(r)) / b_norm)
+            if residuals[-1] <= inner_tol:
+                break
+        x = x + omega * r / d
+        if inner_tol is None:
+            residuals.append(_residual(exact, b, x, b_norm))
+            if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
+                break
+    if inner_tol is not None:
+        final = _residual(exact, b, x, b_norm)
+        return SolveResult(x, final <= tol, len(residuals), residuals, _mvms(a) - start,
+                           "jacobi" if diag is not None else "richardson",
+                           energy_j=_energy(a) - e0, programming=_programming(a))
     return SolveResult(x, residuals[-1] <= tol, len(residuals), residuals, _mvms(a) - start,
-                       "jacobi" if diag is not None else "richardson", energy_j=_energy(a),
+                       "jacobi" if diag is not None else "richardson", energy_j=_energy(a) - e0,
                        programming=_programming(a))
 
 
@@ -136,11 +151,11 @@ def cg(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 10
     solve of :func:`refine`)."""
     b, b_norm = _check(b, exact, tol, maxiter)
     mv = _matvec(a)
+    start, e0 = _mvms(a), _energy(a)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
     r = b - mv(x) if x0 is not None else b.copy()
     p = r.copy()
     rr = float(r @ r)
-    start = _mvms(a)
     residuals: list[float] = []
     for _ in range(maxiter):
         q = mv(p)
@@ -163,7 +178,7 @@ def cg(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 10
         rr = rr_new
     final = _residual(exact, b, x, b_norm)
     return SolveResult(x, final <= tol, len(residuals), residuals or [final],
-                       _mvms(a) - start, "cg", energy_j=_energy(a),
+                       _mvms(a) - start, "cg", energy_j=_energy(a) - e0,
                        programming=_programming(a))
 
 
@@ -177,7 +192,7 @@ def gmres(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int =
     mv = _matvec(a)
     n = b.shape[0]
     x = np.zeros(n) if x0 is None else np.array(x0, dtype=np.float64)
-    start = _mvms(a)
+    start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
     total = 0
     done = False
@@ -227,7 +242,7 @@ def gmres(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int =
             done = True
     final = _residual(exact, b, x, b_norm)
     return SolveResult(x, final <= tol, total, residuals or [final], _mvms(a) - start,
-                       "gmres", energy_j=_energy(a),
+                       "gmres", energy_j=_energy(a) - e0,
                        programming=_programming(a))
 
 
@@ -240,7 +255,7 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
     if method not in METHODS:
         raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
     x = np.zeros_like(b)
-    start = _mvms(a)
+    start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
     inner_its: list[int] = []
     exact_csr = sp.csr_matrix(exact)
@@ -250,17 +265,20 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
         scale = float(np.linalg.norm(r))
         rs = r / scale
         if method == "cg":
-            res = cg(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, inner_tol=inner_tol)
+            res = cg(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, inner_tol=inner_tol,
+                     **inner)
         elif method == "gmres":
             res = gmres(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
                         inner_tol=inner_tol, **inner)
         elif method == "jacobi":
             res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
-                             diag=exact_csr.diagonal(), **inner)
+                             diag=exact_csr.diagonal(), inner_tol=inner_tol, **inner)
         elif method == "kaczmarz":
-            res = kaczmarz(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, **inner)
+            res = kaczmarz(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
+                           inner_tol=inner_tol, **inner)
         else:
-            res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, **inner)
+            res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
+                             inner_tol=inner_tol, **inner)
         candidate = x + scale * res.x
         inner_its.append(res.iterations)
         new = _residual(exact_csr, b, candidate, b_norm)
@@ -275,7 +293,7 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
         if len(residuals) >= 3 and residuals[-1] >= 0.99 * residuals[-3]:
             break  # no progress in two outer steps: the inner solve no longer contracts
     return SolveResult(x, residuals[-1] <= tol, len(residuals), residuals, _mvms(a) - start,
-                       f"refine({method})", inner_its, energy_j=_energy(a),
+                       f"refine({method})", inner_its, energy_j=_energy(a) - e0,
                        programming=_programming(a))
 
 
@@ -294,7 +312,8 @@ def _spectral_norm(exact: Any, iterations: int = 50, seed: int = 0) -> float:
 
 
 def kaczmarz(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int = 10000,
-             seed: int = 0, x0: ArrayLike | None = None) -> SolveResult:
+             seed: int = 0, x0: ArrayLike | None = None,
+             inner_tol: float | None = None) -> SolveResult:
     """Randomized block Kaczmarz over the crossbars' block rows: pick block row i with
     probability ||A_i||_F^2 / ||A||_F^2, read r_i = b_i - A_i x (only that row of tiles) and
     step x += A_i^T r_i / ||A_i||_2^2 (a transposed read of the same tiles). Needs
@@ -312,19 +331,27 @@ def kaczmarz(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: in
     prob = np.where(live, fro, 0.0) / fro[live].sum()
     rng = np.random.default_rng(seed)
     x = np.zeros(m_csr.shape[1]) if x0 is None else np.array(x0, dtype=np.float64)
-    start = _mvms(a)
+    start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
     steps = 0
     while steps < maxiter:
+        seen = 0.0  # the crossbars' own block residuals of this sweep
         for i in rng.choice(n_blocks, size=min(n_blocks, maxiter - steps), p=prob):
             r_i = b[rows[i]] - a.block_matvec(int(i), x)
+            seen += float(r_i @ r_i)
             x = x + a.block_rmatvec(int(i), r_i) / norms2[i]
             steps += 1
+        if inner_tol is not None:  # an inner solve: the sweep's analog residual estimate
+            residuals.append(float(np.sqrt(seen)) / b_norm)
+            if residuals[-1] <= inner_tol:
+                break
+            continue
         residuals.append(_residual(m_csr, b, x, b_norm))
         if residuals[-1] <= tol or not np.isfinite(residuals[-1]):
             break
-    return SolveResult(x, residuals[-1] <= tol, steps, residuals, _mvms(a) - start, "kaczmarz",
-                       energy_j=_energy(a),
+    final = _residual(m_csr, b, x, b_norm)
+    return SolveResult(x, final <= tol, steps, residuals, _mvms(a) - start, "kaczmarz",
+                       energy_j=_energy(a) - e0,
                        programming=_programming(a))
 
 
@@ -355,11 +382,16 @@ def pdhg(a: Any, b: ArrayLike, c: ArrayLike, exact: Any, *, tol: float = 1e-4,
         raise ParameterError(f"b must have {m_csr.shape[0]} entries and c {m_csr.shape[1]}")
     if not (tol > 0 and maxiter >= 1 and check_every >= 1):
         raise ParameterError("tol > 0, maxiter >= 1 and check_every >= 1 are required")
-    mv, rmv = _matvec(a), (lambda v: np.asarray(a.rmatvec(v), dtype=np.float64))
+    mv = _matvec(a)
+
+    def rmv(v: FloatArray) -> FloatArray:
+        if hasattr(a, "rmatvec"):
+            return np.asarray(a.rmatvec(v), dtype=np.float64)
+        return np.asarray(a.T @ v, dtype=np.float64)
     step = 0.9 / max(_spectral_norm(m_csr), 1e-300)
     x = np.zeros(m_csr.shape[1])
     y = np.zeros(m_csr.shape[0])
-    start = _mvms(a)
+    start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
     it = 0
     while it < maxiter:
@@ -378,5 +410,5 @@ def pdhg(a: Any, b: ArrayLike, c: ArrayLike, exact: Any, *, tol: float = 1e-4,
             if residuals[-1] <= tol:
                 break
     return LPResult(x, bool(residuals and residuals[-1] <= tol), it, residuals,
-                    _mvms(a) - start, "pdhg", energy_j=_energy(a),
+                    _mvms(a) - start, "pdhg", energy_j=_energy(a) - e0,
                     programming=_programming(a), y=y, objective=float(cv @ x))
