@@ -121,6 +121,20 @@ def _wordline_solve_group(inv_g: np.ndarray, g_w: float, x: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def _load_group(g_s: np.ndarray, members: np.ndarray, grp: int, src: np.ndarray, x: np.ndarray
+                ) -> None:
+    """x[:, lane] = D_i src_i for the rows i of group ``grp`` (0 in padding lanes)."""
+    cols = g_s.shape[1]
+    for k in range(LANES):
+        i = members[grp, k]
+        if i >= 0:
+            for j in range(cols):
+                x[j, k] = g_s[i, j] * src[i, j]
+        else:
+            x[:, k] = 0.0
+
+
+@njit(cache=True)
 def _bitline_laplacian_row(p: np.ndarray, i: int, g_b: float, y: np.ndarray, q: np.ndarray
                            ) -> float:
     """q[i] = y + g_b (2 p_i - p_{i-1} - p_{i+1}): the bit-line chains, open at the top (no
@@ -158,13 +172,7 @@ def _apply_schur(g_s: np.ndarray, on: np.ndarray, members: np.ndarray, n_groups:
             y[:] = 0.0
             pq += _bitline_laplacian_row(p, i, g_b, y, q)
     for grp in range(n_groups):
-        for k in range(LANES):
-            i = members[grp, k]
-            if i >= 0:
-                for j in range(cols):
-                    x[j, k] = g_s[i, j] * p[i, j]
-            else:
-                x[:, k] = 0.0
+        _load_group(g_s, members, grp, p, x)
         _wordline_solve_group(inv_g[grp], g_w, x)
         for k in range(LANES):
             i = members[grp, k]
@@ -244,14 +252,10 @@ def _wordlines_and_residual(g_s: np.ndarray, on: np.ndarray, v: np.ndarray, memb
         if not on[i]:
             w[i, :] = 0.0
     for grp in range(n_groups):
-        for k in range(LANES):
-            i = members[grp, k]
-            if i >= 0:
-                for j in range(cols):
-                    x[j, k] = g_s[i, j] * b[i, j]
-                x[0, k] += g_w * v[i]
-            else:
-                x[:, k] = 0.0
+        _load_group(g_s, members, grp, b, x)
+        for k in range(LANES):  # the drivers feed column 0
+            if members[grp, k] >= 0:
+                x[0, k] += g_w * v[members[grp, k]]
         _wordline_solve_group(inv_g[grp], g_w, x)
         for k in range(LANES):
             i = members[grp, k]

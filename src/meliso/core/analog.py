@@ -334,28 +334,39 @@ class AnalogCore:
         Unstacked core: x (n,) -> (m,), x (B, n) -> (B, m).
         Stacked core (S matrices): x (S, n) -> (S, m), x (S, B, n) -> (S, B, m).
         """
-        arr = np.asarray(x, dtype=np.float64)
-        if not np.all(np.isfinite(arr)):
-            raise ParameterError("x contains NaN or infinite entries")
-        if arr.shape[-1:] != (self.n,):
-            raise ParameterError(f"x must have {self.n} entries on its last axis; got {arr.shape}")
-        if self.stacked:
-            if arr.ndim not in (2, 3) or arr.shape[0] != self.n_stack:
-                raise ParameterError(
-                    f"stacked core of {self.n_stack} matrices needs x of shape "
-                    f"({self.n_stack}, {self.n}) or ({self.n_stack}, B, {self.n}); got {arr.shape}"
-                )
-            x3 = arr if arr.ndim == 3 else arr[:, None]
-        else:
-            if arr.ndim not in (1, 2):
-                raise ParameterError(f"x must be (n,) or (B, n); got shape {arr.shape}")
-            x3 = arr.reshape(1, -1, self.n)
+        x3, ndim = self._batches(x, self.n, "x")
         y = self._hardware(x3)
         if self.calibration is not None:
             y = self.calibration.apply(y)
+        return self._unbatch(y, ndim)
+
+    def _batches(self, v: ArrayLike, length: int, name: str) -> tuple[FloatArray, int]:
+        """Inputs as (S, B, length) and their original number of axes (shapes of
+        :meth:`matvec`), or a ParameterError naming ``name``."""
+        arr = np.asarray(v, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(f"{name} contains NaN or infinite entries")
+        if arr.shape[-1:] != (length,):
+            raise ParameterError(f"{name} must have {length} entries on its last axis; got "
+                                 f"{arr.shape}")
         if self.stacked:
-            return y if arr.ndim == 3 else y[:, 0]
-        return y[0] if arr.ndim == 2 else y[0, 0]
+            if arr.ndim not in (2, 3) or arr.shape[0] != self.n_stack:
+                raise ParameterError(
+                    f"stacked core of {self.n_stack} matrices needs {name} of shape "
+                    f"({self.n_stack}, {length}) or ({self.n_stack}, B, {length}); got "
+                    f"{arr.shape}"
+                )
+            return (arr if arr.ndim == 3 else arr[:, None]), arr.ndim
+        if arr.ndim not in (1, 2):
+            raise ParameterError(f"{name} must be ({length},) or (B, {length}); got shape "
+                                 f"{arr.shape}")
+        return arr.reshape(1, -1, length), arr.ndim
+
+    def _unbatch(self, out: FloatArray, ndim: int) -> FloatArray:
+        """Outputs (S, B, k) back to the shape the inputs had."""
+        if self.stacked:
+            return out if ndim == 3 else out[:, 0]
+        return out[0] if ndim == 2 else out[0, 0]
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
         return self.matvec(x)
@@ -382,23 +393,8 @@ class AnalogCore:
         if self.calibration is not None:
             raise ParameterError("two-point calibration corrects the forward read's rows; "
                                  "transposed reads need calibration = 'none'")
-        arr = np.asarray(y, dtype=np.float64)
-        if arr.shape[-1:] != (self.m,) or not np.all(np.isfinite(arr)):
-            raise ParameterError(f"y must be finite with {self.m} entries on its last axis; "
-                                 f"got shape {arr.shape}")
-        if self.stacked:
-            if arr.ndim not in (2, 3) or arr.shape[0] != self.n_stack:
-                raise ParameterError(f"stacked core: y must be ({self.n_stack}, {self.m}) or "
-                                     f"({self.n_stack}, B, {self.m}); got {arr.shape}")
-            y3 = arr if arr.ndim == 3 else arr[:, None]
-        else:
-            if arr.ndim not in (1, 2):
-                raise ParameterError(f"y must be (m,) or (B, m); got shape {arr.shape}")
-            y3 = arr.reshape(1, -1, self.m)
-        out = self._hardware_transposed(y3)
-        if self.stacked:
-            return out if arr.ndim == 3 else out[:, 0]
-        return out[0] if arr.ndim == 2 else out[0, 0]
+        y3, ndim = self._batches(y, self.m, "y")
+        return self._unbatch(self._hardware_transposed(y3), ndim)
 
     def _column_voltages(self, plane: FloatArray, slice_index: int) -> FloatArray:
         """Column voltages (S, Tc, B, physical columns) that read ``plane`` (S, Tc, B, C)

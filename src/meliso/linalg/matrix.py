@@ -306,28 +306,28 @@ class CrossbarMatrix:
                 "pulses_total": float(self._programming["pulses_total"]),
                 "measurement_reads": float(self._programming["measurement_reads"])}
 
+    def _product(self, v: ArrayLike, transposed: bool) -> FloatArray:
+        """Every part's partial sums of A v (or A^T v), added, and the reads counted."""
+        length = self.shape[0] if transposed else self.shape[1]
+        arr = _check_vector(v, length, "y" if transposed else "x")
+        v2 = arr.reshape(-1, length)
+        out = _sum(self._call("rmatvec" if transposed else "matvec", v2))
+        self.mvms += v2.shape[0]
+        reads = v2.shape[0] * self.n_tiles * self.arrays * self.reads
+        if transposed:
+            self.transposed_reads += reads * self._reads_transposed
+        else:
+            self.forward_reads += reads * self._reads_forward
+        return out[0] if arr.ndim == 1 else out
+
     def matvec(self, x: ArrayLike) -> FloatArray:
         """A x on the crossbars: x (n,) or (B, n) -> (m,) or (B, m)."""
-        n = self.shape[1]
-        arr = _check_vector(x, n, "x")
-        x2 = arr.reshape(-1, n)
-        y = _sum(self._call("matvec", x2))
-        self.mvms += x2.shape[0]
-        self.forward_reads += (x2.shape[0] * self.n_tiles * self.arrays * self.reads
-                               * self._reads_forward)
-        return y[0] if arr.ndim == 1 else y
+        return self._product(x, transposed=False)
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
         """A^T y by a transposed read of the same crossbars: y (m,) or (B, m) -> (n,) or
         (B, n)."""
-        m = self.shape[0]
-        arr = _check_vector(y, m, "y")
-        y2 = arr.reshape(-1, m)
-        x = _sum(self._call("rmatvec", y2))
-        self.mvms += y2.shape[0]
-        self.transposed_reads += (y2.shape[0] * self.n_tiles * self.arrays * self.reads
-                                  * self._reads_transposed)
-        return x[0] if arr.ndim == 1 else x
+        return self._product(y, transposed=True)
 
     def __matmul__(self, x: ArrayLike) -> FloatArray:
         return self.matvec(x)
