@@ -41,14 +41,14 @@ def _curve_constants(a: float, n: int, g_min: float, g_max: float) -> tuple[floa
     if math.isinf(a):
         return math.inf, math.inf
     big_a = a * n
-    return big_a, (g_max - g_min) / (1.0 - math.exp(-n / big_a))
+    return big_a, (g_max - g_min) / -math.expm1(-n / big_a)
 
 
 @njit(cache=True)
 def _position(g: float, big_a: float, b: float, n: int, g_min: float, span: float) -> float:
     if math.isinf(big_a):
         return n * (g - g_min) / span
-    return -big_a * math.log(1.0 - (g - g_min) / b)
+    return -big_a * math.log1p(-(g - g_min) / b)
 
 
 @njit(cache=True)
@@ -87,7 +87,7 @@ def move_cells(
             if math.isinf(big_a):
                 gi = g_min + span * ((pos + k) / n)
             else:
-                gi = b * (1.0 - math.exp(-(pos + k) / big_a)) + g_min
+                gi = b * -math.expm1(-(pos + k) / big_a) + g_min
             if sigma_s > 0.0:
                 gi += normals[j] * sigma_s * math.sqrt(abs(k))
                 j += 1

@@ -6,8 +6,9 @@ Each branch (LTP: potentiation, LTD: depression) is a curve of conductance again
     G(p) = B (1 - exp(-p / A)) + G_min,   p(G) = -A ln(1 - (G - G_min) / B),
     A = a N,   B = (G_max - G_min) / (1 - exp(-N / A))
 
-with N levels and ``a`` the curve shape from the branch's non-linearity label
-(:mod:`meliso.devices.nonlinearity`). Both branches run from G_min (p = 0) to G_max (p = N);
+evaluated with ``expm1`` and ``log1p`` so that a nearly linear curve (|A| >> N, B ~ A) loses
+no digits to cancellation, with N levels and ``a`` the curve shape from the branch's
+non-linearity label (:mod:`meliso.devices.nonlinearity`). Both branches run from G_min (p = 0) to G_max (p = N);
 potentiation walks forward along the LTP curve, depression backward along the LTD curve.
 NL = 0 is exactly linear, G(p) = G_min + (p / N)(G_max - G_min).
 
@@ -107,7 +108,7 @@ def _curve_constants(branch: Branch, g_min_s: float, g_max_s: float) -> tuple[An
         return None, None, True
     big_a = np.where(np.isinf(a), np.inf, a * n)
     with np.errstate(divide="ignore"):
-        b = (g_max_s - g_min_s) / (1.0 - np.exp(-n / big_a))  # inf A -> b = inf (masked later)
+        b = (g_max_s - g_min_s) / -np.expm1(-n / big_a)  # inf A -> b = inf (masked later)
     return big_a, b, False
 
 
@@ -118,7 +119,7 @@ def branch_conductance(p: FloatArray, branch: Branch, g_min_s: float, g_max_s: f
     if linear:
         return g_min_s + (g_max_s - g_min_s) * (p / branch.levels)
     with np.errstate(invalid="ignore"):
-        curved = b * (1.0 - np.exp(-p / big_a)) + g_min_s
+        curved = b * -np.expm1(-p / big_a) + g_min_s
     if np.ndim(big_a) == 0:
         return curved
     lin = np.isinf(big_a)
@@ -132,7 +133,7 @@ def branch_position(g_s: FloatArray, branch: Branch, g_min_s: float, g_max_s: fl
     if linear:
         return branch.levels * (g - g_min_s) / (g_max_s - g_min_s)
     with np.errstate(invalid="ignore", divide="ignore"):  # saturated curves: log(0) -> inf
-        curved = -big_a * np.log(1.0 - (g - g_min_s) / b)
+        curved = -big_a * np.log1p(-(g - g_min_s) / b)
     if np.ndim(big_a) == 0:
         return curved
     lin = np.isinf(big_a)
