@@ -8,9 +8,9 @@ Each branch (LTP: potentiation, LTD: depression) is a curve of conductance again
 
 evaluated with ``expm1`` and ``log1p`` so that a nearly linear curve (|A| >> N, B ~ A) loses
 no digits to cancellation, with N levels and ``a`` the curve shape from the branch's
-non-linearity label (:mod:`meliso.devices.nonlinearity`). Both branches run from G_min (p = 0) to G_max (p = N);
-potentiation walks forward along the LTP curve, depression backward along the LTD curve.
-NL = 0 is exactly linear, G(p) = G_min + (p / N)(G_max - G_min).
+non-linearity label (:mod:`meliso.devices.nonlinearity`). Both branches run from G_min (p = 0)
+to G_max (p = N); potentiation walks forward along the LTP curve, depression backward along
+the LTD curve. NL = 0 is exactly linear, G(p) = G_min + (p / N)(G_max - G_min).
 
 One programming event of n pulses (n > 0 LTP, n < 0 LTD) moves a cell from G to G(p(G) + n) on
 that branch, adds cycle-to-cycle noise Normal(0, sigma_c2c (G_max - G_min)) sqrt(|n|) when n != 0,
