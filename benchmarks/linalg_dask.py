@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from meliso.experiments.runner import dask_client
+from meliso.experiments.executor import dask_client
 from meliso.linalg import CrossbarMatrix, poisson2d
 
 

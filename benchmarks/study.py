@@ -20,8 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from meliso.experiments.executor import Executor
 from meliso.experiments.reproduce import reproduce_meliso, study_config
-from meliso.experiments.runner import compute_point, dask_client, run_experiment
+from meliso.experiments.runner import compute_point, run_experiment
+
+DASK = Executor(kind="dask", workers=2)
 
 
 def _timed(fn) -> float:
@@ -41,20 +44,21 @@ def main() -> None:
         print(f"{'what':<52} {'seconds':>8} {'goal':>14}")
         if not args.skip_study:
             for executor in ("serial", "dask"):
-                t = _timed(lambda e=executor: reproduce_meliso(root / f"study-{e}", executor=e,
-                                                               workers=2))
+                ex = DASK if executor == "dask" else Executor()
+                t = _timed(lambda e=executor, x=ex: reproduce_meliso(root / f"study-{e}",
+                                                                     executor=x))
                 goal = "< 60 s " + ("ok" if t < 60 else "MISSED")
                 print(f"{'reproduce meliso, full, ' + executor:<52} {t:8.1f} {goal:>14}")
         cfg = study_config(args.sweep)
         n = len(cfg.point_specs())
         serial = _timed(lambda: run_experiment(cfg, root / "serial", report=False))
-        cold = _timed(lambda: run_experiment(cfg, root / "dask-cold", executor="dask",
-                                             workers=2, report=False))
-        with dask_client(2) as client:
+        cold = _timed(lambda: run_experiment(cfg, root / "dask-cold", executor=DASK,
+                                             report=False))
+        with DASK.session() as session:
             warmup = study_config("fig2b", quick=True).point_specs()[:2]
-            client.gather(client.map(compute_point, warmup, pure=False))
-            warm = _timed(lambda: run_experiment(cfg, root / "dask-warm", executor="dask",
-                                                 client=client, report=False))
+            list(session.map(compute_point, warmup))
+            warm = _timed(lambda: run_experiment(cfg, root / "dask-warm", executor=session,
+                                                 report=False))
         label = f"{args.sweep} ({n} points)"
         print(f"{label + ', serial':<52} {serial:8.1f}")
         print(f"{label + ', dask, 2 workers, warm cluster':<52} {warm:8.1f}")

@@ -95,7 +95,8 @@ def test_same_seed_same_json():
         (["--device", "unobtainium"], "unknown device preset"),
         (["--mapping", "diagonal"], "mapping = 'diagonal'"),
         (["--size", "32"], "--size expects ROWSxCOLS"),
-        (["--trials", "0"], "trials = 0 is out of range"),
+        (["--trials", "0"], "Invalid value for '--trials': Input should be greater than or equal "
+                            "to 1"),
         (["--input-bits", "99"], "input_bits = 99 is out of range: allowed 1 <= input_bits <= 24"),
         (["--r-bitline-ohm", "-1"], "r_bitline_ohm = -1.0 is out of range"),
         (["--r-wordline-ohm", "1", "--circuit", "chain"], "r_wordline_ohm must be 0"),

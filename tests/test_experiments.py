@@ -14,6 +14,7 @@ import yaml
 
 from meliso import ParameterError
 from meliso.experiments import load_experiment
+from meliso.experiments.executor import Executor
 from meliso.experiments.reproduce import EXPERIMENTS, study_config, study_file
 from meliso.experiments.runner import compute_point, run_experiment
 from meliso.experiments.store import read_results
@@ -170,7 +171,8 @@ def test_serial_and_dask_give_identical_results(tmp_path):
     pytest.importorskip("dask.distributed")
     cfg = _config()
     serial = run_experiment(cfg, tmp_path / "serial", report=False)
-    dask = run_experiment(cfg, tmp_path / "dask", executor="dask", workers=2, report=False)
+    dask = run_experiment(cfg, tmp_path / "dask", executor=Executor(kind="dask", workers=2),
+                          report=False)
     assert dask.computed == 8
     for a, b in zip(serial.rows, dask.rows, strict=True):
         assert a["key"] == b["key"]
@@ -208,7 +210,7 @@ def test_cli_run_and_report(tmp_path):
     res = runner.invoke(app, ["report", str(tmp_path / "r")])
     assert res.exit_code == 0 and (tmp_path / "r" / "report.md").exists()
     res = runner.invoke(app, ["report", str(tmp_path)])
-    assert res.exit_code == 2 and "no config.yaml" in res.output
+    assert res.exit_code == 2 and "not a meliso run" in res.output
     exp.write_text("name: cli\ntrials: -1\n")
     res = runner.invoke(app, ["run", str(exp)])
     assert res.exit_code == 2 and "trials = -1 is out of range" in " ".join(res.output.split())

@@ -1,9 +1,7 @@
 """meliso.nn (seed 003): data, BNN/TNN training, crossbar inference, and the study's trends, on
 scikit-learn's bundled digits with reduced sizes."""
 
-import gzip
 import os
-import pickle
 
 import numpy as np
 import pytest
@@ -13,15 +11,14 @@ torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__
 from typer.testing import CliRunner  # noqa: E402
 
 from meliso.cli import app  # noqa: E402
+from meliso.data import load_dataset  # noqa: E402
 from meliso.nn import (  # noqa: E402
     build_model,
     load_checkpoint,
-    load_dataset,
     save_checkpoint,
     to_crossbar,
     train,
 )
-from meliso.nn.data import _read_idx  # noqa: E402
 from meliso.periphery import EnergyModel  # noqa: E402
 
 ENCODINGS = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
@@ -54,31 +51,6 @@ def test_mnist5k_is_the_wheel_sample():
     data = load_dataset("mnist5k")
     assert data.shape == (1, 28, 28) and len(data.y_train) == 4000 and len(data.y_test) == 1000
     assert np.all(np.bincount(data.y_test) == 100)
-
-
-def test_idx_and_cifar_readers_and_missing_folders(tmp_path):
-    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
-    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (2, 28, 28))
-    for stem in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
-        (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(header + images.tobytes()))
-    for stem in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
-        (tmp_path / stem).write_bytes(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big")
-                                      + bytes([3, 7]))
-    np.testing.assert_array_equal(_read_idx(tmp_path / "t10k-labels-idx1-ubyte"), [3, 7])
-    mnist = load_dataset("mnist", tmp_path)
-    assert mnist.x_train.shape == (2, 1, 28, 28) and list(mnist.y_test) == [3, 7]
-    assert mnist.x_train[0, 0, 0, 5] == pytest.approx(5 / 255)
-    cifar = tmp_path / "cifar-10-batches-py"
-    cifar.mkdir()
-    for stem in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1, 2]}
-        (cifar / stem).write_bytes(pickle.dumps(batch))
-    data = load_dataset("cifar10", tmp_path)
-    assert data.x_train.shape == (15, 3, 32, 32) and data.shape == (3, 32, 32)
-    with pytest.raises(FileNotFoundError, match="--data-dir"):
-        load_dataset("mnist")
-    with pytest.raises(FileNotFoundError, match=r"cifar-10-python\.tar\.gz"):
-        load_dataset("cifar10", tmp_path / "nowhere")
 
 
 def test_networks_learn_digits(nets):
@@ -169,6 +141,22 @@ def test_checkpoint_round_trip_and_cli_train(nets, digits, tmp_path):
     bad = runner.invoke(app, ["train", "lenet5", "XNN", "--dataset", "digits", "--out",
                               str(tmp_path / "x.pt")])
     assert bad.exit_code == 2 and "allowed BNN or TNN" in bad.output
+
+
+def test_booby_trapped_checkpoint_is_refused_and_nothing_runs(tmp_path):
+    from test_data import Trap
+
+    from meliso import ParameterError
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "trap.pt"
+    torch.save({"net": "lenet5", "quant": "BNN", "state_dict": Trap(marker)}, path)
+    with pytest.raises(ParameterError, match="nothing was run"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    path.write_bytes(b"not a zip archive")
+    with pytest.raises(ParameterError, match="not a meliso checkpoint"):
+        load_checkpoint(path)
 
 
 def test_vgg7_runs_on_crossbars_with_cifar_sized_input():

@@ -22,6 +22,17 @@ class ParameterError(ValueError):
     """A parameter is unknown, of the wrong type or outside its allowed range."""
 
 
+class MelisoWarning(UserWarning):
+    """Something a user should know that does not stop the run (shown as one line)."""
+
+
+def _bound(value: Any) -> str:
+    """A range bound as people write it: 1e+12, not 1000000000000.0."""
+    if isinstance(value, float) and value != 0 and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:g}"
+    return str(value)
+
+
 def allowed_range(model: type[BaseModel], field: str) -> str:
     """Human-readable allowed range of ``field`` from its pydantic constraints ("" if none)."""
     info = model.model_fields.get(field)
@@ -30,13 +41,13 @@ def allowed_range(model: type[BaseModel], field: str) -> str:
     lower = upper = ""
     for meta in info.metadata:
         if isinstance(meta, at.Ge):
-            lower = f"{meta.ge} <= "
+            lower = f"{_bound(meta.ge)} <= "
         elif isinstance(meta, at.Gt):
-            lower = f"{meta.gt} < "
+            lower = f"{_bound(meta.gt)} < "
         elif isinstance(meta, at.Le):
-            upper = f" <= {meta.le}"
+            upper = f" <= {_bound(meta.le)}"
         elif isinstance(meta, at.Lt):
-            upper = f" < {meta.lt}"
+            upper = f" < {_bound(meta.lt)}"
     if not (lower or upper):
         return ""
     return f"{lower}{field}{upper}"

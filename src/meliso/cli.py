@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ._io import to_json
-from ._validation import ParameterError, validate_model
+from ._validation import MelisoWarning, validate_model
 from .analysis import summarize
 from .devices import AnalogDevice, all_presets, get_device
 
@@ -22,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # usage errors as one plain line, like meliso's own errors
 )
 _out = Console(width=None if sys.stdout.isatty() else 120)
 _err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
@@ -32,9 +36,62 @@ POPULATION_KEYS = (
 )
 
 
-def _fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False)
+def _fail(message: str) -> NoReturn:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def _os_message(exc: OSError) -> str:
+    """What went wrong with the file system, in words, with what to do."""
+    where = f" {exc.filename}" if exc.filename else ""
+    advice = {
+        errno.ENOSPC: "the disk is full: free some space or choose another --out",
+        errno.EDQUOT: "the disk quota is exhausted: free some space or choose another --out",
+        errno.EROFS: "the file system is read-only: choose another --out",
+        errno.EACCES: "permission denied: choose a folder you can write to (--out)",
+        errno.EPERM: "operation not permitted: choose a folder you can write to (--out)",
+        errno.ENAMETOOLONG: "a file name is too long: choose a shorter --out or name",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EISDIR: "the path is a folder, not a file",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+    return f"cannot use{where}: {advice}"
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    _err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def _command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.command`` whose function reports bad input, file-system and memory failures as
+    one clear line and exit code 2 (never a traceback), and meliso's warnings as one line."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def guarded(*a: Any, **k: Any) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", MelisoWarning)
+                default_show = warnings.showwarning
+
+                def show(message: Any, category: type[Warning], *rest: Any) -> None:
+                    if issubclass(category, MelisoWarning):
+                        _show_warning(message, category, *rest)
+                    else:
+                        default_show(message, category, *rest)
+
+                warnings.showwarning = show  # type: ignore[assignment]
+                try:
+                    return fn(*a, **k)
+                except ValueError as exc:  # ParameterError and the libraries' own checks
+                    _fail(str(exc))
+                except FileNotFoundError as exc:
+                    _fail(str(exc) if not exc.filename else f"{exc.filename} does not exist")
+                except OSError as exc:
+                    _fail(_os_message(exc))
+                except MemoryError:
+                    _fail("out of memory: lower the sizes (the estimate before allocating "
+                          "missed this case; please report it)")
+        return app.command(*args, **kwargs)(guarded)
+    return register
 
 
 def _parse_value(text: str) -> Any:
@@ -67,13 +124,12 @@ def _parse_shape(text: str, option: str) -> tuple[int, int]:
         rows, cols = (int(p) for p in parts)
     except ValueError:
         _fail(f"{option} expects ROWSxCOLS with positive integers (e.g. 32x32); got '{text}'")
-        raise  # unreachable
     if rows < 1 or cols < 1:
         _fail(f"{option} expects positive sizes: allowed ROWS >= 1 and COLS >= 1; got '{text}'")
     return rows, cols
 
 
-@app.command()
+@_command()
 def devices(
     as_json: Annotated[
         bool, typer.Option("--json", help="print a JSON object keyed by preset")
@@ -107,7 +163,7 @@ def devices(
     _out.print("Citations: meliso devices --json")
 
 
-@app.command()
+@_command()
 def vmm(
     device: Annotated[str, typer.Option(help="device preset (see `meliso devices`)")] = "Ag:a-Si",
     set_: Annotated[
@@ -116,8 +172,8 @@ def vmm(
     ] = None,
     size: Annotated[str, typer.Option(help="matrix size ROWSxCOLS")] = "32x32",
     tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS (inputs x outputs)")] = "32x32",
-    trials: Annotated[int, typer.Option(help="number of random (A, x) pairs")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    trials: Annotated[int, typer.Option(min=1, help="number of random (A, x) pairs")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     model: Annotated[
         str, typer.Option(help="physics (meliso's) | neurosim (MELISO's NeuroSim, bit for bit)")
     ] = "physics",
@@ -160,22 +216,16 @@ def vmm(
 
     rows, cols = _parse_shape(size, "--size")
     tile_rows, tile_cols = _parse_shape(tile, "--tile")
-    try:
-        dev = get_device(device, **_parse_sets(set_ or []))
-        if trials < 1:
-            _fail(f"--trials = {trials} is out of range: allowed trials >= 1")
-        t0 = time.perf_counter()
-        pop = vmm_population(
-            dev, trials=trials, rows=rows, cols=cols, seed=seed, model=model, mapping=mapping,
-            calibration=calibration, programming=programming, input_bits=input_bits,
-            tile_rows=tile_rows, tile_cols=tile_cols, weight_slices=weight_slices,
-            bits_per_slice=bits_per_slice, r_bitline_ohm=r_bitline_ohm,
-            r_wordline_ohm=r_wordline_ohm, circuit=circuit, topology=topology,
-        )
-        elapsed = time.perf_counter() - t0
-    except ParameterError as exc:
-        _fail(str(exc))
-        return
+    dev = get_device(device, **_parse_sets(set_ or []))
+    t0 = time.perf_counter()
+    pop = vmm_population(
+        dev, trials=trials, rows=rows, cols=cols, seed=seed, model=model, mapping=mapping,
+        calibration=calibration, programming=programming, input_bits=input_bits,
+        tile_rows=tile_rows, tile_cols=tile_cols, weight_slices=weight_slices,
+        bits_per_slice=bits_per_slice, r_bitline_ohm=r_bitline_ohm,
+        r_wordline_ohm=r_wordline_ohm, circuit=circuit, topology=topology,
+    )
+    elapsed = time.perf_counter() - t0
     stats = summarize(pop.errors, pop.exact)
     result: dict[str, Any] = {k: stats[k] for k in POPULATION_KEYS}
     for k in ("n", "n_nonfinite"):
@@ -269,14 +319,14 @@ CORE_KEYS = ("encoding", "crossbar", "adc_bits", "error_mean", "error_rms",
              "energy_per_mac_j", "mac_per_joule", "column_utilisation")
 
 
-@app.command("core")
+@_command("core")
 def core_cmd(
     technology: Annotated[str, typer.Option(help="binary device (seed 003 Table III)")] = (
         "ReRAM-1"),
     encoding: Annotated[str, typer.Option(help="B-I | B-II | T-I | T-II (seed 003 Table I)")] = (
         "T-I"),
-    crossbar: Annotated[int, typer.Option(help="crossbar size N (N x N cells, N/2 weights "
-                                               "per row)")] = 128,
+    crossbar: Annotated[int, typer.Option(
+        min=2, max=8192, help="crossbar size N (N x N cells, N/2 weights per row)")] = 128,
     adc_bits: Annotated[
         int | None, typer.Option(help="ADC resolution in bits (default: ideal, unlimited)")
     ] = None,
@@ -287,8 +337,8 @@ def core_cmd(
     circuit: Annotated[str, typer.Option(help="auto | chain | ladder | nodal")] = "auto",
     size: Annotated[str, typer.Option(
         help="matrix INPUTSxOUTPUTS (default: LeNet-5's average, seed 003 Table II)")] = "286x64",
-    vectors: Annotated[int, typer.Option(help="random input vectors")] = 1000,
-    profile_vectors: Annotated[int, typer.Option(
+    vectors: Annotated[int, typer.Option(min=1, help="random input vectors")] = 1000,
+    profile_vectors: Annotated[int, typer.Option(min=1,
         help="profiling vectors for the ADC calibration (eqs. 6-7)")] = 200,
     calibrate: Annotated[bool, typer.Option(
         help="calibrate the layer scale s_l when the ADC has finite bits")] = True,
@@ -300,7 +350,7 @@ def core_cmd(
     row_driver: Annotated[str, typer.Option(
         help="row-driver energy: per-column (scales with the word line) | constant")] = (
         "per-column"),
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Binary/ternary matrix-vector population on a binary 1T1R core: error against the exact
@@ -311,20 +361,16 @@ def core_cmd(
     rows, cols = _parse_shape(size, "--size")
     if row_driver not in ("per-column", "constant"):
         _fail(f"--row-driver = {row_driver!r}: allowed per-column or constant")
-    try:
-        energy = validate_model(EnergyModel, {
-            "tech_nm": tech_nm, "row_driver_scales_with_columns": row_driver == "per-column"})
-        t0 = time.perf_counter()
-        pop = binary_vmm_population(
-            technology, encoding, crossbar, adc_bits, size=(rows, cols), vectors=vectors,
-            profile_vectors=profile_vectors, weights=weights,  # type: ignore[arg-type]
-            zero_fraction=zero_fraction, calibrate=calibrate, r_bitline_ohm=r_wire,
-            r_wordline_ohm=r_wordline_ohm, circuit=circuit, seed=seed, energy=energy,
-        )
-        elapsed = time.perf_counter() - t0
-    except ValueError as exc:
-        _fail(str(exc))
-        return
+    energy = validate_model(EnergyModel, {
+        "tech_nm": tech_nm, "row_driver_scales_with_columns": row_driver == "per-column"})
+    t0 = time.perf_counter()
+    pop = binary_vmm_population(
+        technology, encoding, crossbar, adc_bits, size=(rows, cols), vectors=vectors,
+        profile_vectors=profile_vectors, weights=weights,  # type: ignore[arg-type]
+        zero_fraction=zero_fraction, calibrate=calibrate, r_bitline_ohm=r_wire,
+        r_wordline_ohm=r_wordline_ohm, circuit=circuit, seed=seed, energy=energy,
+    )
+    elapsed = time.perf_counter() - t0
     result = {**pop.summary(), "seconds": elapsed}
     if as_json:
         typer.echo(to_json(result))
@@ -360,20 +406,20 @@ def _linalg_matrix(matrix: str, device: str, tile: str, residual_arrays: int,
                    programming: str, set_: list[str] | None) -> tuple[Any, Any]:
     from .linalg import CrossbarMatrix, problem
 
-    exact = problem(matrix)
     rows, cols = _parse_shape(tile, "--tile")
     dev = get_device(device, **_parse_sets(set_ or []))
+    exact = problem(matrix)
     return exact, CrossbarMatrix(exact, dev, tile=(rows, cols), residual_arrays=residual_arrays,
                                  programming=programming)
 
 
 MatrixOpt = Annotated[str, typer.Option(
     help="a Matrix Market file, poisson2d:N (N^2 unknowns) or random-spd:N")]
-ArraysOpt = Annotated[int, typer.Option(
+ArraysOpt = Annotated[int, typer.Option(min=0, max=8,
     help="residual arrays: program the measured error of the arrays so far, k times")]
 
 
-@app.command()
+@_command()
 def solve(
     matrix: MatrixOpt = "poisson2d:32",
     device: Annotated[str, typer.Option(help="device preset")] = "EpiRAM",
@@ -383,7 +429,8 @@ def solve(
         "--refine/--no-refine", help="mixed-precision refinement around the method")] = True,
     tol: Annotated[float, typer.Option(help="target ||b - A x|| / ||b|| (exact A, float64)")] = (
         1e-10),
-    maxiter: Annotated[int, typer.Option(help="iterations (outer ones with --refine)")] = 100,
+    maxiter: Annotated[int, typer.Option(min=1, max=1_000_000,
+                                         help="iterations (outer ones with --refine)")] = 100,
     tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS")] = "256x256",
     residual_arrays: ArraysOpt = 6,
     programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "write-verify",
@@ -393,36 +440,27 @@ def solve(
     """Solve A x = b (b = ones) with every matrix-vector product on simulated crossbars.
 
     The defaults (write-and-verify programming, six residual arrays, refinement around CG)
-    reach 1e-10 on 2-D Poisson for every seed 000 Table I device; fewer arrays or open-loop
-    programming show where the analog products alone stop."""
+    reach 1e-10 on 2-D Poisson for every device of Chowdhury et al. Table I; fewer arrays or
+    open-loop programming show where the analog products alone stop."""
     import numpy as np
 
-    from .linalg import METHODS, cg, gmres, kaczmarz, richardson
-    from .linalg import refine as refine_solve
+    from .linalg import METHODS
+    from .linalg import solve as solve_system
 
     if method not in METHODS:
         _fail(f"--method = {method!r}: allowed {', '.join(METHODS)}")
-    try:
-        t0 = time.perf_counter()
-        exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
-        t_program = time.perf_counter() - t0
-        b = np.ones(exact.shape[0])
-        t0 = time.perf_counter()
-        if refine:
-            res = refine_solve(hw, b, exact, method=method, tol=tol, maxiter=maxiter)
-        elif method == "cg":
-            res = cg(hw, b, exact, tol=tol, maxiter=maxiter)
-        elif method == "gmres":
-            res = gmres(hw, b, exact, tol=tol, maxiter=maxiter)
-        elif method == "kaczmarz":
-            res = kaczmarz(hw, b, exact, tol=tol, maxiter=maxiter)
-        else:
-            res = richardson(hw, b, exact, tol=tol, maxiter=maxiter,
-                             diag=exact.diagonal() if method == "jacobi" else None)
-        t_solve = time.perf_counter() - t0
-    except (ParameterError, ValueError) as exc:
-        _fail(str(exc))
-        return
+    if not 0 < tol < 1:
+        _fail(f"--tol = {tol}: allowed 0 < tol < 1")
+    t0 = time.perf_counter()
+    exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
+    if exact.shape[0] != exact.shape[1]:
+        _fail(f"--matrix {matrix}: A is {exact.shape[0]}x{exact.shape[1]}; solving A x = b "
+              "needs a square matrix (use `meliso matvec` for products)")
+    t_program = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = solve_system(hw, np.ones(exact.shape[0]), exact, method=method, refined=refine,
+                       tol=tol, maxiter=maxiter)
+    t_solve = time.perf_counter() - t0
     out = {**res.summary(), "unknowns": int(exact.shape[0]), "tiles": hw.n_tiles,
            "arrays": hw.arrays, "device": get_device(device).name,
            "seconds_programming": t_program, "seconds_solve": t_solve,
@@ -437,38 +475,25 @@ def solve(
                f"{res.energy_j:.3e} J, {t_solve:.2f} s (programming {t_program:.2f} s)")
 
 
-@app.command()
+@_command()
 def matvec(
     matrix: MatrixOpt = "poisson2d:32",
     device: Annotated[str, typer.Option(help="device preset")] = "EpiRAM",
     tile: Annotated[str, typer.Option(help="crossbar tile ROWSxCOLS")] = "256x256",
     residual_arrays: ArraysOpt = 0,
     programming: Annotated[str, typer.Option(help="open-loop | write-verify")] = "open-loop",
-    vectors: Annotated[int, typer.Option(help="random x ~ N(0, 1) vectors")] = 10,
-    seed: Annotated[int, typer.Option(help="random seed of x")] = 0,
+    vectors: Annotated[int, typer.Option(min=1, max=100_000,
+                                         help="random x ~ N(0, 1) vectors")] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="random seed of x")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="device FIELD=VALUE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One product y = A x on simulated crossbars: error statistics against the exact A x."""
-    import numpy as np
+    from .linalg import product_errors
 
-    try:
-        exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
-        if vectors < 1:
-            _fail(f"--vectors = {vectors} is out of range: allowed vectors >= 1")
-        x = np.random.default_rng(seed).normal(size=(vectors, exact.shape[1]))
-        t0 = time.perf_counter()
-        y = hw @ x
-        seconds = time.perf_counter() - t0
-    except (ParameterError, ValueError) as exc:
-        _fail(str(exc))
-        return
-    ref = x @ exact.T
-    err = y - ref
+    exact, hw = _linalg_matrix(matrix, device, tile, residual_arrays, programming, set_)
     out = {"unknowns": int(exact.shape[0]), "tiles": hw.n_tiles, "arrays": hw.arrays,
-           "relative_error": float(np.linalg.norm(err) / np.linalg.norm(ref)),
-           "error_rms": float(np.sqrt(np.mean(err**2))), "error_max_abs": float(np.abs(err).max()),
-           "seconds_per_matvec": seconds / vectors, "energy_j_per_matvec": hw.energy_j / vectors}
+           **product_errors(hw, exact, vectors=vectors, seed=seed)}
     if as_json:
         typer.echo(to_json(out))
         return
@@ -479,55 +504,65 @@ def matvec(
 ExecutorOpt = Annotated[str, typer.Option(help="serial | dask")]
 WorkersOpt = Annotated[int | None, typer.Option(help="Dask LocalCluster workers (default 2)")]
 SchedulerOpt = Annotated[str | None, typer.Option(help="address of an existing Dask scheduler")]
+TimeoutOpt = Annotated[float, typer.Option(
+    help="seconds to wait for the Dask scheduler before giving up")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="log lines instead of a progress bar")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="recompute a finished run in place (its earlier results are removed)")]
 
 
-@app.command()
+def _executor(kind: str, workers: int | None, scheduler: str | None, timeout_s: float) -> Any:
+    from .experiments.executor import Executor
+
+    return validate_model(Executor, {"kind": kind, "workers": workers, "scheduler": scheduler,
+                                     "timeout_s": timeout_s})
+
+
+@_command()
 def run(
     experiment: Annotated[str, typer.Argument(help="experiment YAML file")],
     out: Annotated[str | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
     executor: ExecutorOpt = "serial",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    scheduler_timeout: TimeoutOpt = 10.0,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run an experiment file: every sweep point, cached and resumable, then its report."""
     from .experiments import load_experiment
     from .experiments.runner import run_experiment
 
-    try:
-        config = load_experiment(experiment)
-        out_dir = out or f"runs/{config.name}"
-        with _Progress(quiet) as progress:
-            result = run_experiment(config, out_dir, executor=executor,  # type: ignore[arg-type]
-                                    workers=workers, scheduler=scheduler,
-                                    on_point=progress.start(config.name))
-    except ParameterError as exc:
-        _fail(str(exc))
-        return
+    ex = _executor(executor, workers, scheduler, scheduler_timeout)
+    config = load_experiment(experiment)
+    out_dir = out or f"runs/{config.name}"
+    with _Progress(quiet) as progress:
+        result = run_experiment(config, out_dir, executor=ex, force=force,
+                                on_point=progress.start(config.name))
+    failed = sum(1 for r in result.rows if r.get("status") == "failed")
     _out.print(f"{len(result.rows)} points ({result.computed} computed, {result.cached} cached) "
                f"-> {result.run_dir}/results.parquet, {result.run_dir}/report.md")
+    if failed:
+        _err.print(f"[yellow]warning:[/] {failed} of {len(result.rows)} points failed (no finite "
+                   "output); report.md lists them with the reason", highlight=False)
 
 
-@app.command()
+@_command()
 def report(
-    run_dir: Annotated[str, typer.Argument(help="a finished run directory")],
+    run_dir: Annotated[str, typer.Argument(
+        help="a run or study folder meliso wrote (meliso run, meliso reproduce)")],
 ) -> None:
-    """Rebuild a run's figures and report.md from its stored results."""
-    from .experiments.report import build_report
+    """Rebuild a run's or a study's figures and report from its stored results."""
+    from .experiments.rebuild import rebuild_report
 
-    try:
-        path = build_report(run_dir)
-    except ParameterError as exc:
-        _fail(str(exc))
-        return
-    _out.print(f"wrote {path}")
+    _out.print(f"wrote {rebuild_report(run_dir)}")
 
 
-@app.command()
+@_command()
 def reproduce(
     study: Annotated[str, typer.Argument(
-        help="meliso (seed 000: VMM error study) | cim (seed 003: BNN/TNN on crossbars)")],
+        help="meliso (Chowdhury et al. 2024: VMM errors) | cim (Cubero-Cascante et al. 2025: "
+             "BNN/TNN on crossbars)")],
     out: Annotated[str | None, typer.Option(help="output directory (default: runs/STUDY)")] = None,
     quick: Annotated[bool, typer.Option(
         "--quick", help="meliso: 100 trials per point; cim: fewer technologies, sizes, R_p, "
@@ -537,76 +572,76 @@ def reproduce(
         help="cim: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need --data-dir)")
     ] = "mnist5k",
     data_dir: Annotated[str | None, typer.Option(
-        help="cim: folder with the MNIST IDX files or CIFAR-10 python batches")] = None,
+        help="cim: folder with the MNIST IDX files or a CIFAR-10 release")] = None,
     executor: ExecutorOpt = "serial",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    scheduler_timeout: TimeoutOpt = 10.0,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Reproduce a seed study end to end: CSVs, figures and a report (cached, resumable)."""
+    """Reproduce a paper's study end to end: CSVs, figures and a report (cached, resumable)."""
     from .experiments.reproduce import MODELS, reproduce_meliso
 
     if study not in ("meliso", "cim"):
         _fail(f"study = '{study}': allowed studies are: meliso, cim")
     if model not in ("physics", "neurosim", "both"):
         _fail(f"--model = '{model}': allowed physics, neurosim or both")
+    ex = _executor(executor, workers, scheduler, scheduler_timeout)
     out_dir = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     t0 = time.perf_counter()
-    try:
-        with _Progress(quiet) as progress:
-            if study == "cim":
-                from .experiments.cim import reproduce_cim
+    with _Progress(quiet) as progress:
+        if study == "cim":
+            from .experiments.cim import reproduce_cim
 
-                report_path = reproduce_cim(
-                    out_dir, dataset=dataset, quick=quick, data_dir=data_dir,
-                    executor=executor, workers=workers,  # type: ignore[arg-type]
-                    scheduler=scheduler, on_point=progress.start("cim"),
-                    log=lambda msg: _err.print(msg, highlight=False))
-                what = f"seed 003 study on {dataset}"
-            else:
-                models = MODELS if model == "both" else (model,)
-                report_path = reproduce_meliso(
-                    out_dir, quick=quick, models=models, executor=executor,  # type: ignore[arg-type]
-                    workers=workers, scheduler=scheduler, on_point=progress.start,
-                )
-                what = f"MELISO study ({', '.join(models)})"
-    except (ParameterError, FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
-        return
+            report_path = reproduce_cim(
+                out_dir, dataset=dataset, quick=quick, data_dir=data_dir, executor=ex,
+                force=force, on_point=progress.start("cim"),
+                log=lambda msg: _err.print(msg, highlight=False))
+            what = f"Cubero-Cascante et al. study on {dataset}"
+        else:
+            models = MODELS if model == "both" else (model,)
+            report_path = reproduce_meliso(out_dir, quick=quick, models=models, executor=ex,
+                                           force=force, on_point=progress.start)
+            what = f"MELISO study ({', '.join(models)})"
     _out.print(f"{what} in {time.perf_counter() - t0:.1f} s -> {report_path}")
 
 
-@app.command()
+@_command()
 def train(
     net: Annotated[str, typer.Argument(help="lenet5 | vgg7")],
     quant: Annotated[str, typer.Argument(help="BNN | TNN")],
     dataset: Annotated[str, typer.Option(
         help="digits | mnist5k (bundled) | mnist | cifar10 (need --data-dir)")] = "mnist5k",
     data_dir: Annotated[str | None, typer.Option(help="folder of MNIST / CIFAR-10 files")] = None,
-    epochs: Annotated[int | None, typer.Option(help="epochs (default: lenet5 15, vgg7 50)")] = (
+    epochs: Annotated[int | None, typer.Option(min=1, max=10_000,
+                                               help="epochs (default: lenet5 15, vgg7 50)")] = (
         None),
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     out: Annotated[str | None, typer.Option(
         help="checkpoint path (default: runs/checkpoints/NET-QUANT-DATASET.pt)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace an existing meliso checkpoint at --out")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Train a binary or ternary network (seed 003 recipe) and save a checkpoint with its test
-    accuracy."""
+    """Train a binary or ternary network (Cubero-Cascante et al. recipe) and save a checkpoint
+    with its test accuracy."""
     try:
-        from .nn import load_dataset, save_checkpoint
+        from .nn import load_checkpoint, save_checkpoint
         from .nn import train as train_net
     except ImportError as exc:
         _fail(str(exc))
-        return
+    from .data import load_dataset
+
     path = Path(out or f"runs/checkpoints/{net}-{quant}-{dataset}.pt")
     if path.exists():
-        _fail(f"{path} exists; checkpoints are never overwritten: choose another --out")
-    try:
-        data = load_dataset(dataset, data_dir)
-        result = train_net(net, quant, data, epochs=epochs, seed=seed)
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
-        return
+        if not force:
+            _fail(f"{path} exists; checkpoints are never overwritten: choose another --out, or "
+                  "--force to replace it")
+        load_checkpoint(path)  # --force replaces only a meliso checkpoint
+    data = load_dataset(dataset, data_dir)
+    result = train_net(net, quant, data, epochs=epochs, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(result, path)
     summary = {"net": net, "quant": quant, "dataset": dataset, "epochs": result.epochs,
                "accuracy": result.accuracy, "seconds": result.seconds, "checkpoint": str(path)}
@@ -621,9 +656,9 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except ParameterError as exc:  # pragma: no cover - commands catch their own
-        _err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
+    except KeyboardInterrupt:
+        _err.print("interrupted; finished points are kept and a re-run resumes", highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import ParameterError, validate_model
+from .._validation import ParameterError
 from ..circuit import ideal_currents, series_conductance, solve_currents
 from ..devices import (
     AnalogDevice,
@@ -53,16 +53,12 @@ from ..devices import (
 )
 from ..devices.analog import read_resistance_ohm
 from ..mapping import (
-    NO_SLICING,
-    Slicing,
     bit_planes,
     half_range,
     input_scale,
-    physical_columns,
     quantize_inputs,
     reference_level,
     target_fractions,
-    tile_grid,
     tile_inputs,
     tile_matrix,
     tile_scale,
@@ -72,52 +68,9 @@ from ..mapping import (
 from .config import CoreConfig
 from .decode import TwoPointCalibration
 from .neurosim import NeuroSimArrays
+from .plan import plan_core, reference_fraction, state_bounds
 
 FloatArray = NDArray[np.float64]
-
-
-def _state_bounds(dev: Device) -> tuple[float, float]:
-    """(highest, lowest) conductance a cell can hold, siemens."""
-    if isinstance(dev, AnalogDevice):
-        return dev.g_max_s, dev.g_min_s
-    return dev.g_lrs_s, dev.g_hrs_s
-
-
-def _resolve_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
-    """Bit slicing for this device and these settings, or a clear error."""
-    slices, bits = cfg.weight_slices, cfg.bits_per_slice
-    if cfg.model == "neurosim":
-        if not isinstance(dev, AnalogDevice):
-            raise ParameterError(
-                f"model = 'neurosim' needs an analog device; '{dev.name}' is binary"
-            )
-        return NO_SLICING  # the config has already refused slicing for this model
-    if isinstance(dev, BinaryDevice):
-        if bits not in (None, 1):
-            raise ParameterError(
-                f"bits_per_slice = {bits} is out of range for the binary device '{dev.name}': "
-                "allowed bits_per_slice = 1 (a binary cell stores one bit)"
-            )
-        if cfg.resolved_mapping != "differential":
-            raise ParameterError(
-                f"mapping = '{cfg.resolved_mapping}' is not available for the binary device "
-                f"'{dev.name}': allowed mapping = 'differential' (bit-sliced LRS/HRS pairs)"
-            )
-        if cfg.programming != "open-loop":
-            raise ParameterError(
-                f"programming = '{cfg.programming}' is not available for the binary device "
-                f"'{dev.name}': allowed programming = 'open-loop' (a cell is SET or RESET)"
-            )
-        return Slicing(8 if slices is None else slices, 1)
-    if bits is None and slices in (None, 1):
-        return NO_SLICING
-    if bits is None:  # one digit per device: as many bits as both its branches resolve (from
-        # an initial state inside the window some digits are reached by depression)
-        bits = max(1, int(np.floor(np.log2(min(dev.levels_ltp, dev.levels_ltd) + 1))))
-    try:
-        return Slicing(1 if slices is None else slices, bits)
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from None
 
 
 def _as_matrix_stack(a: ArrayLike) -> tuple[FloatArray, bool]:
@@ -163,13 +116,14 @@ class AnalogCore:
     ) -> None:
         dev = get_device(device) if isinstance(device, str) else device
         self.device: Device = dev
-        self.config: CoreConfig = validate_model(CoreConfig, settings)
+        stack, self.stacked = _as_matrix_stack(a)
+        self.plan = plan_core(stack.shape, dev, settings)  # every device/settings rule
+        self.config: CoreConfig = self.plan.config
         cfg = self.config
         self.model = cfg.model
         self.mapping = cfg.resolved_mapping
-        self.slicing = _resolve_slicing(dev, cfg)
+        self.slicing = self.plan.slicing
         self.rng = np.random.default_rng(rng)
-        stack, self.stacked = _as_matrix_stack(a)
         if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
             raise ParameterError(
                 f"A reaches |A| = {np.abs(stack).max():g} but weight_range = "
@@ -189,7 +143,7 @@ class AnalogCore:
             self.calibration = self._calibrate()
 
     def _init_neurosim(self, dev: Device) -> None:
-        assert isinstance(dev, AnalogDevice)  # checked by _resolve_slicing
+        assert isinstance(dev, AnalogDevice)  # checked by plan_core
         self.grid = (1, 1)
         self._neurosim = NeuroSimArrays(
             self.a, dev, self.rng,
@@ -200,28 +154,17 @@ class AnalogCore:
 
     def _init_physics(self, dev: Device) -> None:
         cfg, stack = self.config, self.a
-        self.grid = tile_grid(self.m, self.n, cfg.tile_rows, cfg.tile_cols)
-
+        self.grid = self.plan.grid
         w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
         self.tile_scale = tile_scale(w, cfg.weight_range)
-        self.ref_frac = (
-            reference_level(dev.g_init_frac, dev.levels_ltp, dev.levels_ltd)
-            if isinstance(dev, AnalogDevice)
-            else 0.5
-        )
-        if half_range(self.mapping, self.ref_frac) == 0:
-            raise ParameterError(
-                f"mapping = 'reference' needs a level between G_min and G_max for its reference "
-                f"column, but '{dev.name}' reaches only the window's ends from its initial "
-                "state: allowed levels_ltp, levels_ltd >= 2, or mapping = 'differential'"
-            )
+        self.ref_frac = reference_fraction(dev)
         targets = target_fractions(
             w / self.tile_scale[..., None, None], self.mapping, self.ref_frac, self.slicing
         )
         self.program_result = self._program(targets)
         self.g_s = self.program_result.g_s
 
-        g_hi, g_lo = _state_bounds(dev)
+        g_hi, g_lo = state_bounds(dev)
         dev_r = dev.r_access_ohm
         self.step_a = dev.v_read_v * (
             float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
@@ -247,10 +190,7 @@ class AnalogCore:
     @property
     def physical_shape(self) -> tuple[int, int]:
         """(rows, columns) of one physical crossbar tile."""
-        cfg = self.config
-        if self.model == "neurosim":
-            return self.n, self.m
-        return cfg.tile_rows, physical_columns(self.mapping, cfg.tile_cols, self.slicing)
+        return self.plan.physical_shape
 
     def programming_summary(self) -> dict[str, float]:
         """Pulses and verify statistics of the programming run."""

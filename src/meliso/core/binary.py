@@ -189,7 +189,8 @@ class CoreProfile:
             self.adc_histogram[key] = self.adc_histogram.get(key, 0) + int(c)
 
 
-def _as_pair(value: Any, name: str) -> tuple[int, int]:
+def crossbar_shape(value: Any, name: str) -> tuple[int, int]:
+    """(rows, columns) of a crossbar given as N (N x N) or a pair, checked."""
     pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
         raise ValueError(f"{name} must be an int or (rows, cols) ints; got {value!r}")
@@ -227,7 +228,7 @@ class BinaryCore:
                              "IFG) or a BinaryDevice")
         self.device = dev
         self.encoding: Encoding = get_encoding(encoding)
-        self.crossbar = _as_pair(crossbar, "crossbar")
+        self.crossbar = crossbar_shape(crossbar, "crossbar")
         check_adc_bits(adc_bits)
         self.adc_bits = adc_bits
         if not (adc_scale > 0 and np.isfinite(adc_scale)):

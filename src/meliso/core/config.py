@@ -12,7 +12,7 @@ from ..circuit.solve import check_wires
 class CoreConfig(BaseModel):
     """Validated settings of :class:`meliso.core.AnalogCore` (frozen)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     model: Literal["physics", "neurosim"] = Field(
         "physics",

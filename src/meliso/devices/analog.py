@@ -36,7 +36,7 @@ class AnalogDevice(DeviceBase):
     """Parameters of a multilevel analog device (all SI units). Frozen; validated on creation."""
 
     kind: Literal["analog"] = "analog"
-    r_on_ohm: float = Field(gt=0, le=1e12, description="low-resistance state R_on = 1/G_max, ohm")
+    r_on_ohm: float = Field(ge=1, le=1e12, description="low-resistance state R_on = 1/G_max, ohm")
     on_off_ratio: float = Field(
         gt=1, le=1e9, description="memory window G_max/G_min (= R_off/R_on)"
     )
@@ -50,17 +50,21 @@ class AnalogDevice(DeviceBase):
     sigma_d2d: float = Field(
         0.0, ge=0, le=5, description="device-to-device variation of the NL label (label units)"
     )
-    v_read_v: float = Field(0.5, gt=0, le=10, description="read voltage, V")
+    v_read_v: float = Field(0.5, ge=1e-3, le=10, description="read voltage, V")
     g_init_frac: float = Field(
         0.0,
         ge=0,
         le=1,
         description="initial state cells are programmed from, fraction of the window (0 = G_min)",
     )
-    write_v_ltp_v: float | None = Field(None, description="LTP write pulse amplitude, V")
-    write_pulse_ltp_s: float | None = Field(None, ge=0, description="LTP write pulse width, s")
-    write_v_ltd_v: float | None = Field(None, description="LTD write pulse amplitude, V")
-    write_pulse_ltd_s: float | None = Field(None, ge=0, description="LTD write pulse width, s")
+    write_v_ltp_v: float | None = Field(None, ge=-50, le=50,
+                                        description="LTP write pulse amplitude, V")
+    write_pulse_ltp_s: float | None = Field(None, ge=0, le=1,
+                                            description="LTP write pulse width, s")
+    write_v_ltd_v: float | None = Field(None, ge=-50, le=50,
+                                        description="LTD write pulse amplitude, V")
+    write_pulse_ltd_s: float | None = Field(None, ge=0, le=1,
+                                            description="LTD write pulse width, s")
 
     @property
     def g_max_s(self) -> float:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class DeviceBase(BaseModel):
     """Fields common to analog and binary devices (SI units). Frozen; validated on creation."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     name: str = Field("custom", description="preset name")
     citation: str = Field("", description="source of the parameters")

@@ -25,12 +25,12 @@ class BinaryDevice(DeviceBase):
 
     kind: Literal["binary"] = "binary"
     technology: str = Field("", description="device technology (ReRAM, PCM, ...)")
-    r_lrs_ohm: float = Field(gt=0, le=1e12, description="low-resistance state, ohm")
-    r_hrs_ohm: float = Field(gt=0, le=1e13, description="high-resistance state, ohm")
+    r_lrs_ohm: float = Field(ge=1, le=1e12, description="low-resistance state, ohm")
+    r_hrs_ohm: float = Field(ge=1, le=1e13, description="high-resistance state, ohm")
     sigma_program: float = Field(
         0.0, ge=0, le=2, description="log-normal sigma of the programmed resistance"
     )
-    v_read_v: float = Field(0.2, gt=0, le=10, description="read voltage, V")
+    v_read_v: float = Field(0.2, ge=1e-3, le=10, description="read voltage, V")
 
     @model_validator(mode="after")
     def _hrs_above_lrs(self) -> BinaryDevice:

@@ -127,7 +127,8 @@ def get_device(device: str | Device, /, **overrides: Any) -> Device:
         bits = overrides.pop("weight_bits")
         if model is not AnalogDevice:
             raise ParameterError("weight_bits applies to analog devices only")
-        if not isinstance(bits, int | float) or int(bits) != bits or not 1 <= bits <= 20:
+        if isinstance(bits, bool) or not isinstance(bits, int | float) \
+                or not 1 <= bits <= 20 or int(bits) != bits:
             raise ParameterError(
                 f"weight_bits = {bits!r} is out of range: allowed integer 1 <= weight_bits <= 20"
             )

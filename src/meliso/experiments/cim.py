@@ -28,20 +28,23 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, StrictStr, model_validator
 
 from .. import __version__
 from .._fingerprint import code_fingerprint
-from .._validation import validate_model
+from .._validation import ParameterError, validate_model
 from ..devices import TABLE_III, BinaryDevice, get_device
 from ..periphery.adc import check_adc_bits
-from .runner import Executor, ProgressCallback, dask_client, run_points
+from .executor import SERIAL, Executor, Session
+from .rundir import NAME_PATTERN, run_folder
+from .runner import ProgressCallback, run_points
 from .store import RunStore
 
+STUDY = "cim"
 ENCODINGS_FOR = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
 ENERGY_ENCODING = {"BNN": "B-I", "TNN": "T-I"}
 NETWORK_FOR = {"digits": "lenet5", "mnist5k": "lenet5", "mnist": "lenet5", "cifar10": "vgg7"}
@@ -49,28 +52,33 @@ SEED_BASELINE = {("lenet5", "BNN"): 99.05, ("lenet5", "TNN"): 99.35,
                  ("vgg7", "BNN"): 90.18, ("vgg7", "TNN"): 92.56}
 
 
+MAX_CROSSBAR = 4096
+Crossbar = Annotated[StrictInt, Field(ge=2, le=MAX_CROSSBAR)]
+WireOhm = Annotated[float, Strict(), Field(ge=0, le=1e6)]
+
+
 class CimConfig(BaseModel):
     """The study's settings (defaults: the seed's; ``quick`` trims every axis)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-    name: str = "cim"
+    name: str = Field("cim", pattern=NAME_PATTERN, description="name of the study run")
     dataset: Literal["digits", "mnist5k", "mnist", "cifar10"] = "mnist5k"
-    quants: tuple[Literal["BNN", "TNN"], ...] = ("BNN", "TNN")
-    technologies: tuple[str, ...] = tuple(TABLE_III)
-    rp_crossbars: tuple[int, ...] = (128, 256, 512)
-    r_p_ohm: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
-    adc_bits: tuple[int, ...] = (8, 7, 6, 5, 4, 3)
-    adc_crossbar: int = Field(128, ge=2)
+    quants: tuple[Literal["BNN", "TNN"], ...] = Field(("BNN", "TNN"), strict=False)
+    technologies: tuple[StrictStr, ...] = Field(tuple(TABLE_III), strict=False)
+    rp_crossbars: tuple[Crossbar, ...] = Field((128, 256, 512), strict=False)
+    r_p_ohm: tuple[WireOhm, ...] = Field((0.0, 0.5, 1.0, 1.5, 2.0, 2.5), strict=False)
+    adc_bits: tuple[StrictInt, ...] = Field((8, 7, 6, 5, 4, 3), strict=False)
+    adc_crossbar: int = Field(128, ge=2, le=MAX_CROSSBAR)
     adc_technology: str = "ReRAM-2"
-    energy_crossbars: tuple[int, ...] = (64, 128, 256, 512)
+    energy_crossbars: tuple[Crossbar, ...] = Field((64, 128, 256, 512), strict=False)
     energy_adc_bits: int = Field(4, ge=2, le=24)
     energy_technology: str = "ReRAM-2"
-    images: int = Field(100, ge=1)
-    calibration_images: int = Field(50, ge=1)
-    profile_images: int = Field(200, ge=1)
-    epochs: int | None = Field(None, ge=1)
-    seed: int = 0
+    images: int = Field(100, ge=1, le=100_000, description="test images per point")
+    calibration_images: int = Field(50, ge=1, le=100_000)
+    profile_images: int = Field(200, ge=1, le=100_000)
+    epochs: int | None = Field(None, ge=1, le=10_000)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
 
     @model_validator(mode="after")
     def _check(self) -> CimConfig:
@@ -147,7 +155,7 @@ class CimPoint:
                     "calibration_images": self.calibration_images,
                     "profile_images": self.profile_images, "seed": self.seed,
                     "checkpoint": self.checkpoint_sha, "version": __version__,
-                    "code": code_fingerprint()}
+                    "code": code_fingerprint("nn")}
         blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -160,7 +168,7 @@ def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
 
 @functools.lru_cache(maxsize=2)
 def _dataset(name: str, data_dir: str | None) -> Any:
-    from ..nn import load_dataset
+    from ..data import load_dataset
 
     return load_dataset(name, data_dir)
 
@@ -245,13 +253,27 @@ def study_points(config: CimConfig, checkpoints: dict[str, tuple[str, str]],
 
 def ensure_checkpoints(config: CimConfig, root: Path, data_dir: str | None,
                        log: Any = None) -> dict[str, tuple[str, str]]:
-    """Train each quant's network unless its checkpoint is already in ``root/checkpoints``."""
-    from ..nn import save_checkpoint, train
+    """Train each quant's network unless its checkpoint is already in ``root/checkpoints``.
 
+    A checkpoint found there is read safely (:func:`meliso.nn.load_checkpoint`) and reused only
+    if it was trained for this study's network, quantisation, dataset, epochs and seed."""
+    from ..nn import load_checkpoint, save_checkpoint, train
+    from ..nn.train import DEFAULT_EPOCHS
+
+    epochs = config.epochs if config.epochs is not None else DEFAULT_EPOCHS[config.network]
     out: dict[str, tuple[str, str]] = {}
     for quant in config.quants:
         path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
-        if not path.exists():
+        if path.exists():
+            meta = load_checkpoint(path)[1]
+            want = {"net": config.network, "quant": quant, "dataset": config.dataset,
+                    "epochs": epochs, "seed": config.seed}
+            wrong = {k: meta.get(k) for k, v in want.items() if meta.get(k) != v}
+            if wrong:
+                raise ParameterError(
+                    f"{path} was trained with {wrong}, this study needs "
+                    f"{ {k: want[k] for k in wrong} }: use --force to retrain it")
+        else:
             if log is not None:
                 log(f"training {config.network} {quant} on {config.dataset}")
             result = train(config.network, quant, _dataset(config.dataset, data_dir),
@@ -267,29 +289,50 @@ def reproduce_cim(
     dataset: str = "mnist5k",
     quick: bool = False,
     data_dir: str | None = None,
-    executor: Executor = "serial",
-    workers: int | None = None,
-    scheduler: str | None = None,
+    executor: Executor | Session = SERIAL,
     on_point: ProgressCallback | None = None,
     log: Any = None,
     config: CimConfig | None = None,
+    force: bool = False,
 ) -> Path:
-    """Run the study into ``out``; returns the path of its report."""
+    """Run the study into ``out``; returns the path of its report.
+
+    ``out`` must be new, empty or this study's own folder; ``force`` recomputes it in place
+    (checkpoints retrained). The dataset is read before anything is written, so a missing
+    ``--data-dir`` leaves nothing behind."""
     if config is None:
         config = quick_config(dataset) if quick else validate_model(CimConfig,
                                                                      {"dataset": dataset})
-    root = Path(out)
-    store = RunStore(root, config)  # refuses a directory holding another study
-    if config.dataset in ("mnist", "cifar10"):
-        _dataset(config.dataset, data_dir)  # a missing folder fails now, with how to fix it
-    checkpoints = ensure_checkpoints(config, root, data_dir, log)
-    points = study_points(config, checkpoints, data_dir)
-    if executor == "dask":
-        with dask_client(workers, scheduler) as client:
-            rows, _, _ = run_points(store, points, compute_cim_point, executor="dask",
-                                    on_point=on_point, client=client)
-    else:
-        rows, _, _ = run_points(store, points, compute_cim_point, on_point=on_point)
+    _dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
+    with run_folder(out, "run", study=STUDY, force=force) as root:
+        store = RunStore(root, config, fingerprint=code_fingerprint("nn"))
+        checkpoints = ensure_checkpoints(config, root, data_dir, log)
+        points = study_points(config, checkpoints, data_dir)
+        rows, _, _ = run_points(store, points, compute_cim_point, executor=executor,
+                                on_point=on_point)
+        from .cim_report import write_cim_outputs
+
+        return write_cim_outputs(root, config, rows, checkpoints)
+
+
+def rebuild_cim(root: Path) -> Path:
+    """``meliso report`` of a CIM study folder: its outputs again from the stored results."""
+    import yaml
+
+    from .store import read_results
+
+    try:
+        stored = yaml.safe_load((root / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        raise ParameterError(f"{root} has no readable config.yaml") from None
+    config = validate_model(CimConfig, stored if isinstance(stored, dict) else {})
+    rows = read_results(root)
+    checkpoints: dict[str, tuple[str, str]] = {}
+    for quant in config.quants:
+        path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
+        if not path.is_file():
+            raise ParameterError(f"{path} is missing: run `meliso reproduce cim` again")
+        checkpoints[quant] = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     from .cim_report import write_cim_outputs
 
     return write_cim_outputs(root, config, rows, checkpoints)

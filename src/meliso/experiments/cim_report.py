@@ -233,7 +233,7 @@ def _findings(config: CimConfig, rows: list[dict[str, Any]], baselines: dict[str
 def write_cim_outputs(root: Path, config: CimConfig, rows: list[dict[str, Any]],
                       checkpoints: dict[str, tuple[str, str]]) -> Path:
     """CSVs, figures and report.md of a finished study; returns the report's path."""
-    import torch
+    from ..nn import load_checkpoint
 
     fig3 = [r for r in rows if r["figure"] == "fig3"]
     fig4 = [r for r in rows if r["figure"] == "fig4"]
@@ -255,8 +255,7 @@ def write_cim_outputs(root: Path, config: CimConfig, rows: list[dict[str, Any]],
     _fig3(root, fig3, config)
     _fig4(root, fig4, config)
     _fig5(root, fig5, config)
-    meta = {q: torch.load(Path(p), map_location="cpu", weights_only=False)
-            for q, (p, _) in checkpoints.items()}
+    meta = {q: load_checkpoint(p)[1] for q, (p, _) in checkpoints.items()}
     ideal = defaultdict(list)
     for r in fig3:
         if r["r_p_ohm"] == 0:

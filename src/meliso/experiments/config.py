@@ -24,7 +24,12 @@ NL labels) and ``nonideal`` (false zeroes both NL labels and C-to-C); the last t
 after everything else. Points are the product of the grid axes times the zipped axes.
 
 Validation expands and resolves every point, so an unknown key or an out-of-range value in any
-point is an error that names it before anything runs.
+point is an error that names it before anything runs. It builds no core: each point is checked
+by its plan (:func:`meliso.core.plan.plan_core`), which also estimates the memory the point
+will need; a point that cannot fit in memory is refused with the estimate. A sweep holds at
+most :data:`MAX_POINTS` points. Files are read by :func:`meliso._yaml.load_yaml_file` (no
+aliases, no duplicate keys, bounded size) and every field is strict: ``trials: true`` is an
+error, not 1.
 """
 
 from __future__ import annotations
@@ -36,18 +41,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import __version__
 from .._fingerprint import code_fingerprint
 from .._validation import ParameterError, validate_model
+from .._yaml import load_yaml_file
 from ..analysis.fits import FAMILIES
-from ..core import AnalogCore, CoreConfig
+from ..core import CoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
-from ..workloads import POPULATION_DEFAULTS
+from ..workloads import POPULATION_DEFAULTS, check_population_memory
+from .rundir import NAME_PATTERN
 
+#: Most points a sweep may hold (each point is a population of ``trials`` VMMs).
+MAX_POINTS = 10_000
 ALIASES = ("weight_bits", "memory_window", "c2c", "nl", "with_nl", "nonideal")
 _DEVICE_FIELDS = set(AnalogDevice.model_fields) | set(BinaryDevice.model_fields)
 _CORE_FIELDS = set(CoreConfig.model_fields) - {"model"}
@@ -61,7 +68,7 @@ def allowed_parameters() -> list[str]:
 class BaseSettings(BaseModel):
     """Settings every point starts from."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     device: str = Field("Ag:a-Si", description="device preset name")
     model: Literal["physics", "neurosim"] = Field("physics", description="read/program model")
@@ -72,7 +79,7 @@ class BaseSettings(BaseModel):
 class Sweep(BaseModel):
     """Axes: ``grid`` (Cartesian product) and ``zip`` (stepped together)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     zip: dict[str, list[Any]] = Field(default_factory=dict)
@@ -90,7 +97,19 @@ class Sweep(BaseModel):
         if len(lengths) > 1:
             sizes = {k: len(v) for k, v in self.zip.items()}
             raise ValueError(f"sweep.zip axes must have equal lengths; got {sizes}")
+        if self.size > MAX_POINTS:
+            sizes = {k: len(v) for k, v in (self.grid | self.zip).items()}
+            raise ValueError(f"the sweep holds {self.size} points (axes {sizes}): allowed at "
+                             f"most {MAX_POINTS}; split it into several experiments")
         return self
+
+    @property
+    def size(self) -> int:
+        """Number of points, computed without expanding the sweep."""
+        n = 1
+        for values in self.grid.values():
+            n *= len(values)
+        return n * (len(next(iter(self.zip.values()))) if self.zip else 1)
 
     def points(self) -> list[dict[str, Any]]:
         """Every point's axis values, grid-major, in file order."""
@@ -107,9 +126,10 @@ class Sweep(BaseModel):
 class ExperimentConfig(BaseModel):
     """A validated experiment (see the module docstring for the file format)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="name (used for files)")
+    name: str = Field(pattern=NAME_PATTERN, description="name of the run (its folder): 1-64 "
+                      "letters, digits, '_', '.', '-', not starting with '.'")
     description: str = ""
     seed: int = Field(0, ge=0, le=2**63 - 1, description="run seed")
     trials: int = Field(1000, ge=1, le=1_000_000, description="random (A, x) pairs per point")
@@ -135,8 +155,9 @@ class ExperimentConfig(BaseModel):
         return tuple(self.fit) if self.fit else ()
 
     def point_specs(self) -> list[PointSpec]:
-        """Every point, resolved and validated."""
-        return [resolve_point(self, params) for params in self.sweep.points()]
+        """Every point, resolved and validated (each distinct setting checked once)."""
+        checked: set[str] = set()
+        return [resolve_point(self, params, checked) for params in self.sweep.points()]
 
     @model_validator(mode="after")
     def _resolve_all(self) -> ExperimentConfig:
@@ -201,7 +222,7 @@ def _apply(name: str, value: Any, state: dict[str, Any]) -> None:
     elif name == "c2c":
         dev["sigma_c2c"] = value
     elif name == "nl":
-        if not isinstance(value, int | float):
+        if not isinstance(value, int | float) or isinstance(value, bool):
             raise ParameterError(f"nl = {value!r} must be a number (the NL label magnitude)")
         dev["nl_ltp"], dev["nl_ltd"] = value, -value
     elif name in ("with_nl", "nonideal"):
@@ -218,8 +239,13 @@ def _apply(name: str, value: Any, state: dict[str, Any]) -> None:
         )
 
 
-def resolve_point(config: ExperimentConfig, params: dict[str, Any]) -> PointSpec:
-    """Base settings with one point's axis values applied, validated."""
+def resolve_point(config: ExperimentConfig, params: dict[str, Any],
+                  checked: set[str] | None = None) -> PointSpec:
+    """Base settings with one point's axis values applied, validated.
+
+    The device, the core settings and their combination are checked by the point's plan (no
+    core is built), together with the memory it will need; ``checked`` holds the identities
+    already checked, so a sweep checks each distinct setting once."""
     base = config.base
     state: dict[str, Any] = {
         "device": base.device, "set": {}, "core": {"model": base.model}, "with_nl": True,
@@ -243,11 +269,13 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any]) -> PointSpec
             state["set"]["nl_ltp"] = state["set"]["nl_ltd"] = 0.0
         if not state["nonideal"]:
             state["set"]["sigma_c2c"] = 0.0
-        device = get_device(state["device"], **state["set"])  # validates every device field
-        validate_model(CoreConfig, state["core"])  # validates every core setting
-        # and their combination (binary devices, calibration inputs, model options...): build
-        # the point's core once on a 1 x 1 matrix
-        AnalogCore(np.zeros((1, 1)), device, rng=0, **{**POPULATION_DEFAULTS, **state["core"]})
+        identity = _canonical([state["device"], state["set"], state["core"]])
+        if checked is None or identity not in checked:
+            device = get_device(state["device"], **state["set"])  # validates every field
+            check_population_memory(device, config.trials, config.rows, config.cols,
+                                    {**POPULATION_DEFAULTS, **state["core"]})
+            if checked is not None:
+                checked.add(identity)
         preset = get_device(state["device"]).name  # canonical name, whatever `set` renames
     except ParameterError as exc:
         where = f"point {params}" if params else "base settings"
@@ -267,13 +295,7 @@ def load_experiment(source: str | Path | dict[str, Any]) -> ExperimentConfig:
     if isinstance(source, dict):
         data = source
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise ParameterError(f"experiment file '{path}' does not exist")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"{path} is not valid YAML: {exc}") from None
+        data = load_yaml_file(source)
         if not isinstance(data, dict):
-            raise ParameterError(f"{path} must hold a mapping (name, trials, base, sweep, ...)")
+            raise ParameterError(f"{source} must hold a mapping (name, trials, base, sweep, ...)")
     return validate_model(ExperimentConfig, data)

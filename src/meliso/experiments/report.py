@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from .._io import atomic_write_text
 from .._validation import ParameterError
+from .._yaml import load_yaml_text
 from ..analysis.plots import fit_from_record, plot_boxes, plot_histograms, plot_spread
 from .store import read_results
 
@@ -57,20 +57,37 @@ def _numeric_axis(rows: list[dict[str, Any]], axes: list[str]) -> str | None:
     return None
 
 
+def _errors(root: Path, row: dict[str, Any]) -> np.ndarray:
+    path = root / "errors" / f"{row['key']}.npy"
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"{path} is damaged ({exc}): run the experiment again to "
+                             "recompute it") from None
+
+
 def build_report(run_dir: str | Path) -> Path:
     """Rebuild ``figures/`` and ``report.md`` of ``run_dir`` from results.parquet."""
     root = Path(run_dir)
     cfg_path = root / "config.yaml"
     if not cfg_path.exists():
         raise ParameterError(f"{root} has no config.yaml: is it a meliso run directory?")
-    config = yaml.safe_load(cfg_path.read_text())
-    rows = read_results(root)
+    try:
+        config = load_yaml_text(cfg_path.read_text(), str(cfg_path))
+    except OSError as exc:
+        raise ParameterError(f"{cfg_path} cannot be read: {exc.strerror}") from None
+    if not isinstance(config, dict) or not {"name", "trials", "rows", "cols", "seed"} <= set(
+            config):
+        raise ParameterError(f"{cfg_path} is not a meliso experiment configuration")
+    all_rows = read_results(root)
+    failed = [r for r in all_rows if r.get("status") == "failed"]
+    rows = [r for r in all_rows if r.get("status") != "failed"]
     axes = list(config.get("sweep", {}).get("grid", {})) + list(
         config.get("sweep", {}).get("zip", {}))
     fig_dir = root / "figures"
     figures: list[tuple[str, str]] = []
 
-    x_axis = _numeric_axis(rows, axes)
+    x_axis = _numeric_axis(rows, axes) if rows else None
     if x_axis is not None:
         groups: dict[str, tuple[list[float], list[dict[str, Any]]]] = {}
         for r in rows:
@@ -87,20 +104,25 @@ def build_report(run_dir: str | Path) -> Path:
         figures.append(("Spread against " + x_axis, "figures/spread.png"))
 
     shown = rows[:MAX_PANELS]
-    panels = [(point_label(r["params"]), np.load(root / "errors" / f"{r['key']}.npy"),
-               fit_from_record(r.get("best_fit"), r.get("best_fit_params"))) for r in shown]
-    plot_histograms(panels, fig_dir / "histograms")
-    figures.append(("Error histograms with the best-fit density", "figures/histograms.png"))
-    plot_boxes([point_label(r["params"]) for r in shown], shown, fig_dir / "boxes",
-               title=config["name"])
-    figures.append(("Box plots (whiskers at 1.5 IQR)", "figures/boxes.png"))
+    if shown:
+        panels = [(point_label(r["params"]), _errors(root, r),
+                   fit_from_record(r.get("best_fit"), r.get("best_fit_params"))) for r in shown]
+        plot_histograms(panels, fig_dir / "histograms")
+        figures.append(("Error histograms with the best-fit density", "figures/histograms.png"))
+        plot_boxes([point_label(r["params"]) for r in shown], shown, fig_dir / "boxes",
+                   title=config["name"])
+        figures.append(("Box plots (whiskers at 1.5 IQR)", "figures/boxes.png"))
 
     lines = [f"# {config['name']}\n", f"{config.get('description', '')}\n",
-             f"{len(rows)} points, {config['trials']} trials of {config['rows']}x{config['cols']}"
-             f" each, seed {config['seed']}. Base: `{config['base']}`.\n",
+             f"{len(all_rows)} points, {config['trials']} trials of {config['rows']}x"
+             f"{config['cols']} each, seed {config['seed']}. Base: `{config.get('base')}`.\n",
              "## Results\n",
              markdown_table(rows, list(dict.fromkeys([*axes, "device", "model", *TABLE_STATS,
                                                      "best_fit"])))]
+    if failed:
+        lines += [f"\n## Failed points ({len(failed)})\n",
+                  "These points produced no finite output; they are left out of the table "
+                  "and the figures.\n", markdown_table(failed, [*axes, "failure"])]
     if any("sq_error_share_smallest_span_1pct" in r for r in rows):
         lines += ["\n### Calibration diagnostics\n",
                   markdown_table(rows, [*axes, "sign_flip_fraction", "zero_span_rows",

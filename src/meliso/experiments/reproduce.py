@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,10 @@ import yaml
 from .._io import atomic_write_text
 from .._validation import ParameterError
 from .config import ExperimentConfig, load_experiment
-from .runner import Executor, ProgressCallback, dask_client, run_experiment
+from .executor import SERIAL, Executor, Session, open_session
+from .rundir import run_folder
+from .runner import ProgressCallback, run_experiment
+from .store import read_results
 
 STUDY = "meliso"
 EXPERIMENTS = ("fig2a", "fig2b", "fig3", "fig4", "table2")
@@ -77,29 +80,36 @@ def reproduce_meliso(
     *,
     quick: bool = False,
     models: tuple[str, ...] = MODELS,
-    executor: Executor = "serial",
-    workers: int | None = None,
-    scheduler: str | None = None,
+    executor: Executor | Session = SERIAL,
     on_point: Callable[[str], ProgressCallback] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Run the whole study into ``out`` and write its CSVs, figures and report."""
+    """Run the whole study into ``out`` and write its CSVs, figures and report.
+
+    ``out`` must be new, empty or a MELISO study meliso made; ``force`` recomputes it in place.
+    """
     unknown = sorted(set(models) - set(MODELS))
     if unknown or not models:
         raise ParameterError(f"model = {unknown or models}: allowed physics, neurosim or both")
-    root = Path(out)
-    results: dict[str, list[dict[str, Any]]] = {}
     configs = [study_config(name, quick=quick, models=models) for name in EXPERIMENTS]
-    # one Dask cluster for the whole study: workers start and load their kernels once
-    cluster = dask_client(workers, scheduler) if executor == "dask" else nullcontext()
-    with cluster as client:
+    with run_folder(out, "study", study=STUDY, force=force) as root, \
+            open_session(executor) as session:  # one Dask cluster for the whole study
+        results: dict[str, list[dict[str, Any]]] = {}
         for name, config in zip(EXPERIMENTS, configs, strict=True):
             callback = on_point(config.name) if on_point is not None else None
             # the study writes its own figures and report below; `meliso report OUT/NAME`
             # builds a run's generic one on demand
-            run = run_experiment(config, root / config.name, executor=executor,
-                                 workers=workers, scheduler=scheduler, on_point=callback,
-                                 report=False, client=client)
+            run = run_experiment(config, root / config.name, executor=session,
+                                 on_point=callback, report=False)
             results[name] = run.rows
+        atomic_write_text(root / "study.json", json.dumps(
+            {"study": STUDY, "quick": quick, "models": list(models)}))
+        return write_meliso_outputs(root, results, quick=quick)
+
+
+def write_meliso_outputs(root: Path, results: dict[str, list[dict[str, Any]]], *,
+                         quick: bool) -> Path:
+    """The study's CSVs, figures and report.md from its experiments' rows."""
     for name, rows in results.items():
         cols = ["model", *SWEPT[name]]
         if name == "table2":
@@ -108,5 +118,19 @@ def reproduce_meliso(
                                                *([] if name == "table2" else ["best_fit"])])
     from .findings import write_study_report
 
-    write_study_report(root, results, seed_table2(), quick=quick)
-    return root / "report.md"
+    return write_study_report(root, results, seed_table2(), quick=quick)
+
+
+def rebuild_meliso(root: Path) -> Path:
+    """``meliso report`` of a study folder: its outputs again from the stored runs."""
+    try:
+        study = json.loads((root / "study.json").read_text())
+        quick = bool(study["quick"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ParameterError(f"{root} has no readable study.json: the study did not finish; "
+                             "run `meliso reproduce meliso` into it again") from None
+    results = {}
+    for name in EXPERIMENTS:
+        run = root / (f"{name}-quick" if quick else name)
+        results[name] = read_results(run)
+    return write_meliso_outputs(root, results, quick=quick)

@@ -13,13 +13,16 @@ Layout of a run directory::
 Every file is written to a temporary name in the same directory and moved into place with
 ``os.replace``, so a killed run leaves only complete files; a point is finished when its JSON
 exists, and the JSON is written after its error vector. Re-running the same experiment into the
-same directory skips finished points; a different experiment there is an error.
+same directory skips finished points; a different experiment there is an error. A point file
+that cannot be read back (truncated, edited) is removed with a warning and computed again.
+The folder itself is claimed and locked by :mod:`.rundir` (``.meliso-run``, ``.meliso-lock``).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +34,11 @@ from numpy.typing import NDArray
 from .. import __version__
 from .._fingerprint import code_fingerprint
 from .._io import atomic_write_bytes, atomic_write_text, to_json
-from .._validation import ParameterError
+from .._validation import MelisoWarning, ParameterError
+
+
+class CacheWarning(MelisoWarning):
+    """A cached file of a run was damaged and is recomputed."""
 
 
 class StoredConfig(Protocol):
@@ -44,38 +51,61 @@ class StoredConfig(Protocol):
 
 
 class RunStore:
-    """The files of one run directory."""
+    """The files of one run directory (claimed and locked by the caller:
+    :func:`meliso.experiments.rundir.run_folder`).
 
-    def __init__(self, root: str | Path, config: StoredConfig) -> None:
+    A directory whose ``config.yaml`` or ``code.json`` differs from this run's is refused if it
+    holds finished points; if it holds none (a run that failed before computing anything), the
+    new run takes it over.
+    """
+
+    def __init__(self, root: str | Path, config: StoredConfig, *,
+                 fingerprint: str | None = None) -> None:
         self.root = Path(root)
         self.config = config
-        cfg_path = self.root / "config.yaml"
-        if cfg_path.exists():
-            stored = yaml.safe_load(cfg_path.read_text())
-            if json.loads(json.dumps(stored)) != json.loads(config.canonical()):
+        code = {"meliso": __version__, "fingerprint": fingerprint or code_fingerprint()}
+        self.fingerprint = code["fingerprint"]
+        started = self._has_points()
+        cfg_path, code_path = self.root / "config.yaml", self.root / "code.json"
+        if started and cfg_path.exists():
+            stored = self._read_stored(cfg_path, yaml.safe_load, "config.yaml")
+            if not isinstance(stored, dict) or \
+                    json.loads(json.dumps(stored)) != json.loads(config.canonical()):
+                name = stored.get("name", "?") if isinstance(stored, dict) else "?"
                 raise ParameterError(
-                    f"{self.root} already holds a different experiment "
-                    f"('{stored.get('name', '?')}'); finished runs are never overwritten: "
-                    "choose another --out directory"
+                    f"{self.root} already holds a different experiment ('{name}'); finished "
+                    "runs are never overwritten: choose another --out directory, or --force to "
+                    "recompute this one"
                 )
-        else:
-            self.root.mkdir(parents=True, exist_ok=True)
+        if started and code_path.exists():
+            stored_code = self._read_stored(code_path, json.loads, "code.json")
+            if not isinstance(stored_code, dict) or \
+                    stored_code.get("fingerprint") != code["fingerprint"]:
+                got = stored_code.get("fingerprint") if isinstance(stored_code, dict) else "?"
+                raise ParameterError(
+                    f"{self.root} was produced by other meliso code (fingerprint {got}, now "
+                    f"{code['fingerprint']}); finished runs are never overwritten: choose "
+                    "another --out directory, or --force to recompute this one"
+                )
+        if not (started and cfg_path.exists()):
             atomic_write_text(cfg_path, yaml.safe_dump(config.model_dump(mode="json"),
                                                        sort_keys=False))
-        code_path = self.root / "code.json"
-        code = {"meliso": __version__, "fingerprint": code_fingerprint()}
-        if code_path.exists():
-            stored_code = json.loads(code_path.read_text())
-            if stored_code.get("fingerprint") != code["fingerprint"]:
-                raise ParameterError(
-                    f"{self.root} was produced by other meliso code (fingerprint "
-                    f"{stored_code.get('fingerprint')}, now {code['fingerprint']}); finished "
-                    "runs are never overwritten: choose another --out directory"
-                )
-        else:
+        if not (started and code_path.exists()):
             atomic_write_text(code_path, json.dumps(code))
         (self.root / "points").mkdir(exist_ok=True)
         (self.root / "errors").mkdir(exist_ok=True)
+
+    def _has_points(self) -> bool:
+        points = self.root / "points"
+        return points.is_dir() and any(p.suffix == ".json" for p in points.iterdir())
+
+    def _read_stored(self, path: Path, parse: Any, what: str) -> Any:
+        try:
+            return parse(path.read_text())
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise ParameterError(
+                f"{path} is damaged ({type(exc).__name__}): this run cannot be resumed; use "
+                "--force to recompute it, or choose another --out directory") from None
 
     def _point(self, key: str) -> Path:
         return self.root / "points" / f"{key}.json"
@@ -84,7 +114,29 @@ class RunStore:
         return self.root / "errors" / f"{key}.npy"
 
     def has(self, key: str) -> bool:
-        return self._point(key).exists() and self._errors(key).exists()
+        """Whether point ``key`` is finished and readable. A damaged point (a truncated or
+        edited file) is removed with a warning, so that it is computed again."""
+        point, errors = self._point(key), self._errors(key)
+        if not point.exists():
+            return False
+        try:
+            record = json.loads(point.read_text())
+            with errors.open("rb") as fh:  # the header must describe the bytes that follow
+                fmt = np.lib.format
+                header = (fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0)
+                          else fmt.read_array_header_2_0)
+                shape, _, dtype = header(fh)
+                body = errors.stat().st_size - fh.tell()
+            ok = isinstance(record, dict) and record.get("key") == key \
+                and body == dtype.itemsize * int(np.prod(shape))
+        except (OSError, ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            warnings.warn(f"cached point {key} in {self.root} is damaged; computing it again",
+                          CacheWarning, stacklevel=2)
+            point.unlink(missing_ok=True)
+            errors.unlink(missing_ok=True)
+        return ok
 
     def save_point(self, key: str, record: dict[str, Any], errors: NDArray[np.float64]) -> None:
         buf = io.BytesIO()
@@ -125,7 +177,11 @@ def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / "results.parquet"
     if not path.exists():
         raise ParameterError(f"{run_dir} has no results.parquet: is it a finished meliso run?")
-    rows = pq.read_table(path).to_pylist()
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ParameterError(f"{path} is damaged ({type(exc).__name__}): run the experiment "
+                             "again (finished points are cached) or with --force") from None
     for row in rows:
         for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales"):
             if isinstance(row.get(k), str):

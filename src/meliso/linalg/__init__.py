@@ -2,8 +2,21 @@
 matrix-vector product runs on them (MELISO's In-Memory Linear Solver direction)."""
 
 from .matrix import CrossbarMatrix, as_sparse
+from .measure import product_errors
 from .problems import poisson2d, problem, random_spd
-from .solvers import METHODS, LPResult, SolveResult, cg, gmres, kaczmarz, pdhg, refine, richardson
+from .solvers import (
+    METHODS,
+    LPResult,
+    SolveResult,
+    cg,
+    gmres,
+    kaczmarz,
+    pdhg,
+    refine,
+    richardson,
+    solve,
+)
 
 __all__ = ["METHODS", "CrossbarMatrix", "LPResult", "SolveResult", "as_sparse", "cg", "gmres",
-           "kaczmarz", "pdhg", "poisson2d", "problem", "random_spd", "refine", "richardson"]
+           "kaczmarz", "pdhg", "poisson2d", "problem", "product_errors", "random_spd", "refine",
+           "richardson", "solve"]

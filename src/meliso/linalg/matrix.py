@@ -40,12 +40,51 @@ import scipy.io
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from .._memory import check_memory
 from .._validation import ParameterError
 from ..core import AnalogCore
-from ..devices import Device
+from ..core.plan import plan_core
+from ..devices import Device, get_device
 from ..periphery.energy import EnergyModel
 
 FloatArray = NDArray[np.float64]
+
+
+#: Bytes per stored entry while a Matrix Market file is read and converted (row and column
+#: indices, value, the CSR copy and SciPy's temporaries), and per dense entry.
+MM_BYTES_PER_ENTRY = 64
+DENSE_BYTES_PER_ENTRY = 24
+#: Most bytes one entry line of a coordinate file can take less than: a line is at least
+#: "i j v\n" (6 characters), so a file of S bytes holds at most S / 2 entries.
+MM_MIN_BYTES_PER_ENTRY = 2
+
+
+def check_matrix_market(path: Path) -> tuple[int, int, int, str]:
+    """(rows, cols, entries, format) of a Matrix Market file, from its header alone; refuses
+    complex matrices, headers that promise more entries than the file can hold, and matrices
+    that cannot fit in memory."""
+    try:
+        rows, cols, entries, fmt, field, _ = scipy.io.mminfo(str(path))
+    except (ValueError, OSError, IndexError, TypeError) as exc:
+        raise ParameterError(f"{path} is not a Matrix Market file: {exc}") from None
+    if field not in ("real", "integer", "pattern"):
+        raise ParameterError(f"{path} holds a {field} matrix: allowed real, integer or pattern "
+                             "(a crossbar stores real numbers; split a complex matrix into "
+                             "its real and imaginary parts)")
+    if min(rows, cols) < 1:
+        raise ParameterError(f"{path}: the header declares a {rows}x{cols} matrix: allowed "
+                             "at least 1x1")
+    size = path.stat().st_size
+    if fmt == "coordinate":
+        if entries > size // MM_MIN_BYTES_PER_ENTRY:
+            raise ParameterError(f"{path}: the header declares {entries} entries, more than "
+                                 f"a file of {size} bytes can hold")
+        need = MM_BYTES_PER_ENTRY * entries
+    else:
+        need = DENSE_BYTES_PER_ENTRY * rows * cols
+    check_memory(need + 8 * (rows + cols), f"the {rows}x{cols} matrix in {path.name} "
+                 f"({entries} entries)", "use a smaller matrix")
+    return rows, cols, entries, fmt
 
 
 def as_sparse(a: ArrayLike | sp.spmatrix | sp.sparray | str | Path) -> sp.csr_matrix:
@@ -54,10 +93,13 @@ def as_sparse(a: ArrayLike | sp.spmatrix | sp.sparray | str | Path) -> sp.csr_ma
         path = Path(a)
         if not path.is_file():
             raise ParameterError(f"matrix file '{path}' does not exist")
+        check_matrix_market(path)
         try:
             m = scipy.io.mmread(str(path))
-        except (ValueError, OSError) as exc:
-            raise ParameterError(f"{path} is not a Matrix Market file: {exc}") from None
+        except (ValueError, OSError, IndexError, TypeError, OverflowError) as exc:
+            raise ParameterError(f"{path} is not a valid Matrix Market file: {exc}") from None
+        if np.iscomplexobj(m):  # pragma: no cover - the header check refuses these first
+            raise ParameterError(f"{path} holds a complex matrix")
         out = sp.csr_matrix(m, dtype=np.float64)
     elif sp.issparse(a):
         out = sp.csr_matrix(a, dtype=np.float64)
@@ -163,6 +205,28 @@ class MatrixPart:
                 "physical_shape": core.physical_shape, "v_read_v": core.device.v_read_v}
 
 
+#: float64 values a programmed cell keeps (conductance, pulses, iterations, read conductance).
+RESIDENT_PER_CELL = 5
+
+
+def programming_bytes(blocks: int, tile: tuple[int, int], device: Device,
+                      settings: dict[str, Any], residual_arrays: int, part_blocks: int) -> int:
+    """Peak memory of programming ``blocks`` tiles: what every programmed cell keeps, plus the
+    transient peak of programming one part (:class:`meliso.core.plan.CorePlan`)."""
+    part = plan_core((min(blocks, part_blocks), tile[1], tile[0]), device,
+                     {"tile_rows": tile[0], "tile_cols": tile[1], **settings})
+    cells = part.cells * -(-blocks // part_blocks) * (residual_arrays + 1)
+    return 8 * RESIDENT_PER_CELL * cells + part.program_bytes()
+
+
+def product_bytes(shape: tuple[int, int], vectors: int, blocks: int, tile: tuple[int, int],
+                  arrays: int) -> int:
+    """Peak memory of one product of ``vectors`` vectors: the vectors cut into blocks and every
+    tile's column currents (measured about 5 float64 per tile column and vector)."""
+    m, n = shape
+    return 8 * vectors * (4 * (m + n) + 6 * blocks * arrays * max(tile))
+
+
 class CrossbarMatrix:
     """A matrix programmed block-sparsely onto crossbar tiles (module docstring).
 
@@ -197,8 +261,14 @@ class CrossbarMatrix:
         in_block = coo.col // rows_t  # input blocks: crossbar rows carry inputs
         blocks = np.unique(np.stack([out_block, in_block], axis=1), axis=0)
         self.blocks: NDArray[np.int64] = blocks  # (S, 2): (output block, input block)
-        # validate the device and settings here, on one tile, before any part is built
-        probe = AnalogCore(np.zeros((1, 1)), device, rng=0, **settings)
+        # validate the device and settings, and the memory, before any part is built
+        dev = get_device(device) if isinstance(device, str) else device
+        check_memory(programming_bytes(len(blocks), self.tile, dev, settings, residual_arrays,
+                                       part_blocks),
+                     f"{len(blocks)} tiles of {rows_t}x{cols_t} x {residual_arrays + 1} arrays",
+                     "use larger tiles (fewer, fuller blocks), fewer residual arrays or a "
+                     "smaller matrix")
+        probe = AnalogCore(np.zeros((1, 1)), dev, rng=0, **settings)
         if probe.config.resolved_calibration == "two-point":
             self._check_two_point(coo, out_block, in_block, blocks, residual_arrays)
         order = np.lexsort((in_block, out_block))
@@ -311,6 +381,10 @@ class CrossbarMatrix:
         length = self.shape[0] if transposed else self.shape[1]
         arr = _check_vector(v, length, "y" if transposed else "x")
         v2 = arr.reshape(-1, length)
+        check_memory(product_bytes(self.shape, v2.shape[0], self.n_tiles, self.tile,
+                                   self.arrays),
+                     f"a product of {v2.shape[0]} vectors with the {self.shape[0]}x"
+                     f"{self.shape[1]} matrix", "multiply fewer vectors at once")
         out = _sum(self._call("rmatvec" if transposed else "matvec", v2))
         self.mvms += v2.shape[0]
         reads = v2.shape[0] * self.n_tiles * self.arrays * self.reads

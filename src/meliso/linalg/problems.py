@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._memory import check_memory
 from .._validation import ParameterError
 from .matrix import as_sparse
+
+#: Peak bytes per unknown while building the 5-point Laplacian (Kronecker sum, COO -> CSR).
+POISSON_BYTES_PER_UNKNOWN = 200
+#: Peak bytes per entry while building a dense random SPD matrix (draw, QR, product, CSR).
+DENSE_SPD_BYTES_PER_ENTRY = 48
 
 
 def poisson2d(n: int) -> sp.csr_matrix:
@@ -14,6 +20,8 @@ def poisson2d(n: int) -> sp.csr_matrix:
     diagonal."""
     if n < 1:
         raise ParameterError(f"poisson2d size {n} is out of range: allowed N >= 1")
+    check_memory(POISSON_BYTES_PER_UNKNOWN * n * n, f"poisson2d:{n} ({n * n} unknowns)",
+                 "use a smaller N")
     t = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n), dtype=np.float64)
     return sp.csr_matrix(sp.kronsum(t, t), dtype=np.float64)
 
@@ -22,6 +30,8 @@ def random_spd(n: int, seed: int = 0, condition: float = 100.0) -> sp.csr_matrix
     """A dense random SPD matrix with eigenvalues spread log-uniformly over [1, condition]."""
     if n < 1 or not condition >= 1:
         raise ParameterError("random-spd needs N >= 1 and condition >= 1")
+    check_memory(DENSE_SPD_BYTES_PER_ENTRY * n * n, f"random-spd:{n} (a dense {n}x{n} matrix)",
+                 "use a smaller N")
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.normal(size=(n, n)))
     eig = np.geomspace(1.0, condition, n)

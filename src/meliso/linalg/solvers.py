@@ -33,10 +33,13 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from .._memory import check_memory
 from .._validation import ParameterError
 
 FloatArray = NDArray[np.float64]
 METHODS = ("richardson", "jacobi", "cg", "gmres", "kaczmarz")
+#: Vectors of the system's size a solve keeps at once (GMRES(30)'s basis and refinement's own).
+SOLVER_VECTORS = 40
 
 
 @dataclass
@@ -246,14 +249,37 @@ def gmres(a: Any, b: ArrayLike, exact: Any, *, tol: float = 1e-6, maxiter: int =
                        programming=_programming(a))
 
 
+def method_solver(method: str) -> Callable[..., SolveResult]:
+    """The solver function of ``method`` (one of :data:`METHODS`)."""
+    if method == "jacobi":
+        def jacobi(a: Any, b: ArrayLike, exact: Any, **kw: Any) -> SolveResult:
+            return richardson(a, b, exact, diag=sp.csr_matrix(exact).diagonal(), **kw)
+        return jacobi
+    solvers: dict[str, Callable[..., SolveResult]] = {
+        "cg": cg, "gmres": gmres, "kaczmarz": kaczmarz, "richardson": richardson}
+    if method not in solvers:
+        raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
+    return solvers[method]
+
+
+def solve(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", refined: bool = True,
+          tol: float = 1e-10, maxiter: int = 100) -> SolveResult:
+    """Solve A x = b with ``method`` on the crossbars ``a``, inside mixed-precision refinement
+    (``refined``) or alone; ``exact`` is A in float64 (for the true residual)."""
+    check_memory(8 * SOLVER_VECTORS * exact.shape[0],
+                 f"a solve with {exact.shape[0]} unknowns", "use a smaller system")
+    if refined:
+        return refine(a, b, exact, method=method, tol=tol, maxiter=maxiter)
+    return method_solver(method)(a, b, exact, tol=tol, maxiter=maxiter)
+
+
 def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float = 1e-10,
            maxiter: int = 100, inner_tol: float = 1e-2, inner_maxiter: int = 200,
            **inner: Any) -> SolveResult:
     """Mixed-precision iterative refinement around ``method`` (cg | gmres | richardson |
     jacobi | kaczmarz): r = b - A_exact x in float64, d ~ A^-1 r on the crossbars, x += d."""
     b, b_norm = _check(b, exact, tol, maxiter)
-    if method not in METHODS:
-        raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
+    solver = method_solver(method)
     x = np.zeros_like(b)
     start, e0 = _mvms(a), _energy(a)
     residuals: list[float] = []
@@ -264,21 +290,8 @@ def refine(a: Any, b: ArrayLike, exact: Any, *, method: str = "cg", tol: float =
         # the inner solve sees the residual scaled to norm 1 (the crossbars' input range)
         scale = float(np.linalg.norm(r))
         rs = r / scale
-        if method == "cg":
-            res = cg(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter, inner_tol=inner_tol,
-                     **inner)
-        elif method == "gmres":
-            res = gmres(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
-                        inner_tol=inner_tol, **inner)
-        elif method == "jacobi":
-            res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
-                             diag=exact_csr.diagonal(), inner_tol=inner_tol, **inner)
-        elif method == "kaczmarz":
-            res = kaczmarz(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
-                           inner_tol=inner_tol, **inner)
-        else:
-            res = richardson(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
-                             inner_tol=inner_tol, **inner)
+        res = solver(a, rs, exact_csr, tol=inner_tol, maxiter=inner_maxiter,
+                     inner_tol=inner_tol, **inner)
         candidate = x + scale * res.x
         inner_its.append(res.iterations)
         new = _residual(exact_csr, b, candidate, b_norm)

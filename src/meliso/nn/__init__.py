@@ -2,7 +2,7 @@
 and ``to_crossbar``, which runs a trained network's layers on :class:`meliso.core.BinaryCore`.
 
 The only place meliso imports PyTorch (extra ``nn``; install PyTorch's CPU wheel first:
-``pip install torch==2.13.0``). :mod:`meliso.nn.data` needs only NumPy.
+``pip install torch==2.13.0``). The datasets live in :mod:`meliso.data`, which needs only NumPy.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pip install 'meliso[nn]'"
     ) from exc
 
+from .checkpoint import load_checkpoint, save_checkpoint
 from .crossbar import CrossbarNet, to_crossbar
-from .data import DATASETS, Dataset, load_dataset
 from .models import NETS, QuantNet, build_model, lenet5, vgg7
 from .quant import QUANTS
-from .train import evaluate, load_checkpoint, predict, save_checkpoint, train
+from .train import evaluate, predict, train
 
-__all__ = ["DATASETS", "NETS", "QUANTS", "CrossbarNet", "Dataset", "QuantNet", "build_model",
-           "evaluate", "lenet5", "load_checkpoint", "load_dataset", "predict", "save_checkpoint",
-           "to_crossbar", "train", "vgg7"]
+__all__ = ["NETS", "QUANTS", "CrossbarNet", "QuantNet", "build_model", "evaluate", "lenet5",
+           "load_checkpoint", "predict", "save_checkpoint", "to_crossbar", "train", "vgg7"]

@@ -75,6 +75,7 @@ class ActivationQuantizer(nn.Module):
     """A layer's input quantiser: binary, or ternary with its own running threshold."""
 
     threshold: torch.Tensor
+    initialised: torch.Tensor
 
     def __init__(self, quant: Quant, momentum: float = 0.1) -> None:
         super().__init__()
@@ -93,7 +94,7 @@ class ActivationQuantizer(nn.Module):
             with torch.no_grad():
                 if not bool(self.initialised):
                     self.threshold.copy_(batch_t)
-                    self.initialised.fill_(True)  # type: ignore[operator]
+                    self.initialised.fill_(True)
                 else:
                     self.threshold.mul_(1 - self.momentum).add_(self.momentum * batch_t)
             return ternarize(x, batch_t)

@@ -1,25 +1,17 @@
-"""Training, evaluation and checkpoints of the BNN/TNN networks (recipe in :mod:`.models`).
-
-A checkpoint is one ``torch.save`` file holding the weights and everything needed to rebuild the
-network (net, quant, input shape, classes), the dataset it was trained on, the epochs and its
-software test accuracy. It is written atomically.
-"""
+"""Training and evaluation of the BNN/TNN networks (recipe in :mod:`.models`); checkpoints
+are in :mod:`.checkpoint`."""
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._io import atomic_write_bytes
-from .data import Dataset
+from ..data import Dataset
 from .models import QuantNet, build_model, clip_weights
 
 DEFAULT_EPOCHS = {"lenet5": 15, "vgg7": 50}
@@ -35,6 +27,7 @@ class TrainResult:
     seconds: float
     dataset: str
     epochs: int
+    seed: int = 0
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
@@ -89,33 +82,4 @@ def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr:
         losses.append(total / max(count, 1))
     seconds = time.perf_counter() - t0
     accuracy = evaluate(model, data.x_test, data.y_test)
-    return TrainResult(model, accuracy, losses, seconds, data.name, epochs)
-
-
-def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
-    """Write a checkpoint (atomically) and return its path."""
-    from .. import __version__
-
-    m = result.model
-    payload: dict[str, Any] = {
-        "net": m.net, "quant": m.quant, "input_shape": list(m.input_shape),
-        "classes": m.classes, "dataset": result.dataset,
-        "epochs": result.epochs, "accuracy": result.accuracy, "losses": result.losses,
-        "seconds": result.seconds, "meliso": __version__, "state_dict": m.state_dict(),
-    }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
-def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
-    """The network (in eval mode) and the checkpoint's metadata."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=False)
-    shape = tuple(payload["input_shape"])
-    model = build_model(payload["net"], payload["quant"], shape, payload["classes"])
-    model.load_state_dict(payload.pop("state_dict"))
-    model.eval()
-    return model, payload
+    return TrainResult(model, accuracy, losses, seconds, data.name, epochs, seed)

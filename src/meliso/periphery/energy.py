@@ -102,7 +102,7 @@ def row_driver_energy_j(crossbar_cols: int, tech_nm: float = 32.0, v_dd_v: float
 class EnergyModel(BaseModel):
     """Energy constants of seed 003 eq. 8; every default cited in the module docstring."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     tech_nm: float = Field(32.0, ge=1, le=1000, description="CMOS node of ADC and row drivers, nm")
     adc_sample_rate_hz: float = Field(1e8, gt=0, le=1e12,

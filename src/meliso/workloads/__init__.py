@@ -2,7 +2,12 @@
 matrix-vector populations on binary 1T1R cores (seed 003)."""
 
 from .binary_population import BinaryPopulation, binary_vmm_population
-from .population import POPULATION_DEFAULTS, Population, vmm_population
+from .population import (
+    POPULATION_DEFAULTS,
+    Population,
+    check_population_memory,
+    vmm_population,
+)
 
 __all__ = ["POPULATION_DEFAULTS", "BinaryPopulation", "Population", "binary_vmm_population",
-           "vmm_population"]
+           "check_population_memory", "vmm_population"]

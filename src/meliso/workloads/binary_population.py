@@ -5,6 +5,10 @@ random input vectors of the encoding's alphabet are multiplied on the core; the 
 the exact integer product x @ W, the energy per MAC (eqs. 8-9) and the column utilisation are
 reported. With an ADC of b bits the layer scale is first calibrated (eqs. 6-7) on separate
 profiling vectors, as seed 003 §III-B does per layer.
+
+Memory, measured with tracemalloc (``benchmarks/memory.py``): about 4 float64 per cell for the
+programmed crossbars and up to 12 per vector, tile and column while reading (currents of both
+cycles, ADC codes, partial sums); the estimate checked before anything is drawn adds these.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core.binary import BinaryCore, CoreStats
+from .._memory import check_memory
+from ..core.binary import BinaryCore, CoreStats, crossbar_shape
 from ..mapping.encodings import get_encoding
 from ..periphery.energy import EnergyModel
 
@@ -101,6 +106,14 @@ def binary_vmm_population(
     rows, cols = size
     if rows < 1 or cols < 1:
         raise ValueError(f"size = {size!r} is out of range: allowed rows >= 1 and cols >= 1")
+    n_rows, n_cols = crossbar_shape(crossbar, "crossbar")
+    tiles = -(-rows // n_rows) * -(-cols // max(1, n_cols // 2))
+    batch = vectors + profile_vectors
+    check_memory(8 * (4 * tiles * n_rows * n_cols + 12 * batch * tiles * n_cols
+                      + 8 * batch * (rows + cols)),
+                 f"vectors = {vectors} and profile_vectors = {profile_vectors} through a "
+                 f"{rows}x{cols} matrix on {tiles} crossbars of {n_rows}x{n_cols}",
+                 "lower vectors, profile_vectors, the size or the crossbar")
     ternary_w = enc.ternary if weights == "auto" else weights == "ternary"
     rng = np.random.default_rng(seed)
     w, x = random_operands(rows, cols, vectors, ternary_w, enc.ternary, zero_fraction, rng)

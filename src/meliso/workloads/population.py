@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_range
+from .._memory import check_memory
+from .._validation import ParameterError, check_range
 from ..analysis import tail_share
 from ..core import AnalogCore
-from ..devices import Device
+from ..core.plan import CorePlan, plan_core
+from ..devices import Device, get_device
 
 FloatArray = NDArray[np.float64]
 #: Core settings the population protocol implies (A in [-1, 1], x in [0, 1]); overridable.
@@ -56,6 +58,21 @@ class Population:
         }
 
 
+def check_population_memory(device: Device, trials: int, rows: int, cols: int,
+                            settings: dict[str, Any]) -> CorePlan:
+    """The plan of a population's stacked core, refused if it cannot fit in memory.
+
+    Programming peaks at the plan's estimate; A, x, the exact products and the errors add
+    about four float64 per matrix entry and output."""
+    plan = plan_core((trials, rows, cols), device, settings)
+    need = plan.program_bytes() + plan.read_bytes(1) + 8 * trials * (rows * cols + 4 * rows
+                                                                     + cols)
+    check_memory(need, f"a population of trials = {trials} x {rows}x{cols} on "
+                       f"'{device.name}' ({plan.cells} cells)",
+                 "lower trials or the matrix size (rows, cols)")
+    return plan
+
+
 def vmm_population(
     device: str | Device = "ideal",
     *,
@@ -75,14 +92,17 @@ def vmm_population(
     programming and read noise, so that A and x can be shared between populations (common random
     numbers) while each device draws its own noise; otherwise both come from one generator.
     """
-    check_range("trials", trials, lo=1)
-    check_range("rows", rows, lo=1)
-    check_range("cols", cols, lo=1)
+    for name, value in (("trials", trials), ("rows", rows), ("cols", cols)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool):
+            raise ParameterError(f"{name} = {value!r}: allowed an integer {name} >= 1")
+        check_range(name, value, lo=1)
+    settings = {**POPULATION_DEFAULTS, **settings}
+    dev = get_device(device) if isinstance(device, str) else device
+    check_population_memory(dev, trials, rows, cols, settings)  # before any allocation
     gen = rng if rng is not None else np.random.default_rng(seed)
     a = gen.uniform(-1.0, 1.0, size=(trials, rows, cols))
     x = gen.uniform(0.0, 1.0, size=(trials, cols))
-    settings = {**POPULATION_DEFAULTS, **settings}
-    core = AnalogCore(a, device, rng=gen if device_rng is None else device_rng, **settings)
+    core = AnalogCore(a, dev, rng=gen if device_rng is None else device_rng, **settings)
     y = core.matvec(x)
     exact = np.einsum("tij,tj->ti", a, x)
     return Population(errors=y - exact, exact=exact, y=y, core=core)

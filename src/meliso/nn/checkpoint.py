@@ -1,0 +1,96 @@
+"""Checkpoints of trained networks: written atomically, read without executing anything.
+
+A checkpoint is one ``torch.save`` file: a dict of plain values (net, quant, input shape,
+classes, dataset, epochs, seed, test accuracy, per-epoch losses, seconds, meliso's version) and
+the ``state_dict`` of tensors. It is read by :func:`load_checkpoint` alone, with
+``torch.load(weights_only=True)``: PyTorch's restricted unpickler, which builds tensors and
+plain containers and refuses any other callable, so a crafted file cannot run code. The
+metadata are then checked field by field before a network is built from them.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .._io import atomic_write_bytes
+from .._validation import ParameterError
+from .models import NETS, QuantNet, build_model
+from .quant import QUANTS
+from .train import TrainResult
+
+#: Metadata every checkpoint carries, with the plain type each must have.
+FIELDS: dict[str, type | tuple[type, ...]] = {
+    "net": str, "quant": str, "input_shape": list, "classes": int, "dataset": str,
+    "epochs": int, "seed": int, "accuracy": float, "losses": list, "seconds": float,
+    "meliso": str,
+}
+
+
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write a checkpoint (atomically) and return its path."""
+    from .. import __version__
+
+    m = result.model
+    payload: dict[str, Any] = {
+        "net": m.net, "quant": m.quant, "input_shape": [int(v) for v in m.input_shape],
+        "classes": int(m.classes), "dataset": result.dataset, "epochs": int(result.epochs),
+        "seed": int(result.seed), "accuracy": float(result.accuracy),
+        "losses": [float(v) for v in result.losses], "seconds": float(result.seconds),
+        "meliso": __version__, "state_dict": m.state_dict(),
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _check_metadata(path: Path, payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise ParameterError(f"{path} is not a meliso checkpoint (no state_dict)")
+    for name, kind in FIELDS.items():
+        if not isinstance(payload.get(name), kind) or isinstance(payload.get(name), bool):
+            raise ParameterError(f"{path} is not a meliso checkpoint: field '{name}' is missing "
+                                 f"or not a {getattr(kind, '__name__', kind)}")
+    if payload["net"] not in NETS or payload["quant"] not in QUANTS:
+        raise ParameterError(f"{path}: net = {payload['net']!r}, quant = {payload['quant']!r}: "
+                             f"allowed nets {', '.join(NETS)} and quants {', '.join(QUANTS)}")
+    shape = payload["input_shape"]
+    if len(shape) != 3 or not all(isinstance(v, int) and 1 <= v <= 4096 for v in shape):
+        raise ParameterError(f"{path}: input_shape = {shape!r}: allowed three sizes 1 ... 4096")
+    if not 2 <= payload["classes"] <= 100_000:
+        raise ParameterError(f"{path}: classes = {payload['classes']}: allowed 2 ... 100000")
+    return payload
+
+
+def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
+    """The network (in eval mode) and the checkpoint's metadata (plain values).
+
+    Refuses, with :class:`ParameterError`, a file that is not a checkpoint or that names
+    anything but tensors and plain values (nothing in it is executed).
+    """
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError,
+            AttributeError, IndexError, KeyError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParameterError(f"{path} is not a meliso checkpoint, or holds more than tensors "
+                             f"and plain values (refused, nothing was run): {first}") from None
+    meta = _check_metadata(path, payload)
+    shape = tuple(meta["input_shape"])
+    model = build_model(meta["net"], meta["quant"], shape, meta["classes"])
+    try:
+        model.load_state_dict(meta.pop("state_dict"))
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise ParameterError(f"{path}: its weights do not fit a {meta['net']} "
+                             f"{meta['quant']}: {str(exc).splitlines()[0]}") from None
+    model.eval()
+    return model, meta
