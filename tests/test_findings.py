@@ -61,6 +61,21 @@ def test_quick_study_rerun_is_fully_cached(quick_study, capsys):
     assert calls and all(calls)
 
 
+def test_report_rebuilds_the_study_folder(quick_study):
+    """`meliso report` on a study folder writes the study's own outputs again, from the
+    stored runs alone (nothing simulated), identical to the first time."""
+    from typer.testing import CliRunner
+
+    from meliso.cli import app
+
+    before = {n: (quick_study / n).read_bytes() for n in (*COLUMNS, "report.md")}
+    for name in before:
+        (quick_study / name).unlink()
+    res = CliRunner().invoke(app, ["report", str(quick_study)])
+    assert res.exit_code == 0, res.output
+    assert {n: (quick_study / n).read_bytes() for n in before} == before
+
+
 def test_physics_verdicts_on_the_quick_study(quick_study):
     """The physics findings the tests of test_population.py establish hold here too."""
     from meliso.experiments.findings import FINDINGS as F

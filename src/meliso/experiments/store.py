@@ -186,4 +186,7 @@ def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
         for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales"):
             if isinstance(row.get(k), str):
                 row[k] = json.loads(row[k])
+        if isinstance(row.get("params"), dict):
+            # a column mixing ints and floats is stored as floats: the labels keep their types
+            row.update(row["params"])
     return rows
