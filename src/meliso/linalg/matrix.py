@@ -222,9 +222,10 @@ def programming_bytes(blocks: int, tile: tuple[int, int], device: Device,
 def product_bytes(shape: tuple[int, int], vectors: int, blocks: int, tile: tuple[int, int],
                   arrays: int) -> int:
     """Peak memory of one product of ``vectors`` vectors: the vectors cut into blocks and every
-    tile's column currents (measured about 5 float64 per tile column and vector)."""
+    tile's column currents (``benchmarks/memory.py``: at most 6 float64 per vector entry and 8
+    per tile column and vector)."""
     m, n = shape
-    return 8 * vectors * (4 * (m + n) + 6 * blocks * arrays * max(tile))
+    return 8 * vectors * (6 * (m + n) + 8 * blocks * arrays * max(tile))
 
 
 class CrossbarMatrix:

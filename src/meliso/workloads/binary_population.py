@@ -6,9 +6,10 @@ the exact integer product x @ W, the energy per MAC (eqs. 8-9) and the column ut
 reported. With an ADC of b bits the layer scale is first calibrated (eqs. 6-7) on separate
 profiling vectors, as seed 003 §III-B does per layer.
 
-Memory, measured with tracemalloc (``benchmarks/memory.py``): about 4 float64 per cell for the
-programmed crossbars and up to 12 per vector, tile and column while reading (currents of both
-cycles, ADC codes, partial sums); the estimate checked before anything is drawn adds these.
+Memory, measured with tracemalloc (``benchmarks/memory.py``): at most 4 float64 per cell for
+the programmed crossbars, 4 per vector, tile column and input cycle while reading (currents,
+ADC codes, partial sums) and 3 per vector entry (x, y, exact); the estimate checked before
+anything is drawn adds these.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def random_operands(rows: int, cols: int, vectors: int, ternary_weights: bool,
     return draw((rows, cols), ternary_weights), draw((vectors, rows), ternary_inputs)
 
 
+def binary_population_bytes(rows: int, cols: int, batch: int, tiles: int, cells_per_tile: int,
+                            columns: int, cycles: int) -> int:
+    """Peak memory of a population read in batches of ``batch`` vectors (module docstring)."""
+    return 8 * (4 * tiles * cells_per_tile + 4 * cycles * batch * tiles * columns
+                + 3 * batch * (rows + cols))
+
+
 def binary_vmm_population(
     technology: str = "ReRAM-1",
     encoding: str = "T-I",
@@ -108,9 +116,8 @@ def binary_vmm_population(
         raise ValueError(f"size = {size!r} is out of range: allowed rows >= 1 and cols >= 1")
     n_rows, n_cols = crossbar_shape(crossbar, "crossbar")
     tiles = -(-rows // n_rows) * -(-cols // max(1, n_cols // 2))
-    batch = vectors + profile_vectors
-    check_memory(8 * (4 * tiles * n_rows * n_cols + 12 * batch * tiles * n_cols
-                      + 8 * batch * (rows + cols)),
+    check_memory(binary_population_bytes(rows, cols, max(vectors, profile_vectors), tiles,
+                                         n_rows * n_cols, n_cols, enc.cycles),
                  f"vectors = {vectors} and profile_vectors = {profile_vectors} through a "
                  f"{rows}x{cols} matrix on {tiles} crossbars of {n_rows}x{n_cols}",
                  "lower vectors, profile_vectors, the size or the crossbar")

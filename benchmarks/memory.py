@@ -1,0 +1,116 @@
+"""Memory estimates against measured peaks: every estimate meliso checks before allocating.
+
+meliso refuses a request whose estimated memory exceeds the budget (``MELISO_MEMORY_LIMIT`` or
+the available memory) before it allocates anything. An estimate must not fall below the real
+peak (else a request that cannot fit is let through) and should not be far above it (else one
+that fits is refused). This script measures the peak with tracemalloc (NumPy's allocations are
+traced) for each workload across devices, mappings, programming modes, tilings and sizes, and
+prints estimate / peak; the goal is 1 <= ratio <= 4 for every row.
+
+    python benchmarks/memory.py
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from meliso.core.plan import plan_core
+from meliso.devices import get_device
+from meliso.linalg import CrossbarMatrix, problem
+from meliso.linalg.matrix import product_bytes, programming_bytes
+from meliso.mapping.encodings import get_encoding
+from meliso.workloads import POPULATION_DEFAULTS, binary_vmm_population, vmm_population
+from meliso.workloads.binary_population import binary_population_bytes
+
+
+def _peak(fn: Callable[[], Any]) -> int:
+    fn()  # warm: kernels compiled, caches filled
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def populations() -> list[tuple[str, int, int]]:
+    rows = []
+    cases: list[tuple[str, int, int, int, dict[str, Any]]] = [
+        ("Ag:a-Si", 1000, 32, 32, {}),
+        ("Ag:a-Si", 1000, 32, 32, {"input_bits": 8}),
+        ("Ag:a-Si", 1000, 32, 32, {"model": "neurosim"}),
+        ("EpiRAM", 500, 32, 32, {"programming": "write-verify"}),
+        ("PCM", 300, 32, 32, {}),
+        ("ideal", 300, 32, 32, {"r_bitline_ohm": 1.0, "r_wordline_ohm": 1.0}),
+        ("TaOx/HfOx", 500, 32, 32, {"mapping": "reference", "calibration": "two-point"}),
+        ("ideal", 100, 100, 70, {"tile_rows": 64, "tile_cols": 64, "weight_slices": 4,
+                                 "bits_per_slice": 2}),
+    ]
+    for device, trials, m, n, settings in cases:
+        dev = get_device(device)
+        full = {**POPULATION_DEFAULTS, **settings}
+        plan = plan_core((trials, m, n), dev, full)
+        estimate = plan.program_bytes() + plan.read_bytes(1) + 8 * trials * (m * n + 4 * m + n)
+        peak = _peak(lambda d=dev, t=trials, a=m, b=n, s=settings:
+                     vmm_population(d, trials=t, rows=a, cols=b, **s))
+        label = f"population {device} {trials}x{m}x{n} {settings or ''}"
+        rows.append((label, estimate, peak))
+    return rows
+
+
+def binary_cores() -> list[tuple[str, int, int]]:
+    rows = []
+    for size, vectors, n, enc, adc in [((286, 64), 1000, 128, "T-I", None),
+                                       ((286, 64), 1000, 64, "B-I", 4),
+                                       ((1000, 300), 200, 256, "T-II", 4),
+                                       ((2000, 2000), 50, 512, "B-II", None)]:
+        r, c = size
+        tiles = -(-r // n) * -(-c // (n // 2))
+        estimate = binary_population_bytes(r, c, max(vectors, 200), tiles, n * n, n,
+                                           get_encoding(enc).cycles)
+        peak = _peak(lambda s=size, v=vectors, x=n, e=enc, b=adc: binary_vmm_population(
+            "ReRAM-1", e, x, b, size=s, vectors=v, profile_vectors=200))
+        rows.append((f"binary core {enc} {r}x{c} on {n}, {vectors} vectors", estimate, peak))
+    return rows
+
+
+def crossbar_matrices() -> list[tuple[str, int, int]]:
+    rows = []
+    for spec, tile, arrays, programming in [("poisson2d:64", (64, 64), 0, "open-loop"),
+                                            ("poisson2d:64", (64, 64), 2, "write-verify"),
+                                            ("random-spd:300", (128, 128), 0, "open-loop"),
+                                            ("poisson2d:128", (256, 256), 1, "open-loop")]:
+        a = problem(spec)
+        settings = {"programming": programming}
+        dev = get_device("EpiRAM")
+
+        def build(a=a, tile=tile, arrays=arrays, settings=settings, dev=dev):
+            return CrossbarMatrix(a, dev, tile=tile, residual_arrays=arrays, **settings)
+
+        hw = build()
+        estimate = programming_bytes(len(hw.blocks), tile, dev, settings, arrays, 256)
+        rows.append((f"programming {spec} on {tile[0]}x{tile[1]}, {arrays} residual arrays",
+                     estimate, _peak(build)))
+        x = np.random.default_rng(0).normal(size=(10, a.shape[1]))
+        estimate = product_bytes(hw.shape, 10, hw.n_tiles, tile, hw.arrays)
+        rows.append((f"product of 10 vectors, {spec}", estimate, _peak(lambda h=hw, v=x: h @ v)))
+    return rows
+
+
+def main() -> None:
+    print(f"{'what':<78} {'estimate MiB':>12} {'peak MiB':>9} {'ratio':>6}")
+    worst = (np.inf, 0.0)
+    for label, estimate, peak in [*populations(), *binary_cores(), *crossbar_matrices()]:
+        ratio = estimate / peak
+        worst = (min(worst[0], ratio), max(worst[1], ratio))
+        print(f"{label[:78]:<78} {estimate / 2**20:12.1f} {peak / 2**20:9.1f} {ratio:6.2f}")
+    ok = worst[0] >= 1 and worst[1] <= 4
+    print(f"ratio range {worst[0]:.2f} ... {worst[1]:.2f}: goal 1 ... 4 {'ok' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
