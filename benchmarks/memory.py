@@ -12,12 +12,11 @@ prints estimate / peak; the goal is 1 <= ratio <= 4 for every row.
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from meliso._memory import traced_peak_bytes
 from meliso.core.plan import plan_core
 from meliso.devices import get_device
 from meliso.linalg import CrossbarMatrix, problem
@@ -25,16 +24,6 @@ from meliso.linalg.matrix import product_bytes, programming_bytes
 from meliso.mapping.encodings import get_encoding
 from meliso.workloads import POPULATION_DEFAULTS, binary_vmm_population, vmm_population
 from meliso.workloads.binary_population import binary_population_bytes
-
-
-def _peak(fn: Callable[[], Any]) -> int:
-    fn()  # warm: kernels compiled, caches filled
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def populations() -> list[tuple[str, int, int]]:
@@ -55,7 +44,7 @@ def populations() -> list[tuple[str, int, int]]:
         full = {**POPULATION_DEFAULTS, **settings}
         plan = plan_core((trials, m, n), dev, full)
         estimate = plan.program_bytes() + plan.read_bytes(1) + 8 * trials * (m * n + 4 * m + n)
-        peak = _peak(lambda d=dev, t=trials, a=m, b=n, s=settings:
+        peak = traced_peak_bytes(lambda d=dev, t=trials, a=m, b=n, s=settings:
                      vmm_population(d, trials=t, rows=a, cols=b, **s))
         label = f"population {device} {trials}x{m}x{n} {settings or ''}"
         rows.append((label, estimate, peak))
@@ -72,7 +61,7 @@ def binary_cores() -> list[tuple[str, int, int]]:
         tiles = -(-r // n) * -(-c // (n // 2))
         estimate = binary_population_bytes(r, c, max(vectors, 200), tiles, n * n, n,
                                            get_encoding(enc).cycles)
-        peak = _peak(lambda s=size, v=vectors, x=n, e=enc, b=adc: binary_vmm_population(
+        peak = traced_peak_bytes(lambda s=size, v=vectors, x=n, e=enc, b=adc: binary_vmm_population(
             "ReRAM-1", e, x, b, size=s, vectors=v, profile_vectors=200))
         rows.append((f"binary core {enc} {r}x{c} on {n}, {vectors} vectors", estimate, peak))
     return rows
@@ -94,10 +83,10 @@ def crossbar_matrices() -> list[tuple[str, int, int]]:
         hw = build()
         estimate = programming_bytes(len(hw.blocks), tile, dev, settings, arrays, 256)
         rows.append((f"programming {spec} on {tile[0]}x{tile[1]}, {arrays} residual arrays",
-                     estimate, _peak(build)))
+                     estimate, traced_peak_bytes(build)))
         x = np.random.default_rng(0).normal(size=(10, a.shape[1]))
         estimate = product_bytes(hw.shape, 10, hw.n_tiles, tile, hw.arrays)
-        rows.append((f"product of 10 vectors, {spec}", estimate, _peak(lambda h=hw, v=x: h @ v)))
+        rows.append((f"product of 10 vectors, {spec}", estimate, traced_peak_bytes(lambda h=hw, v=x: h @ v)))
     return rows
 
 

@@ -1,13 +1,18 @@
 """Memory estimates are upper bounds of the measured peak (tracemalloc), and the budget is read
 from the environment; ``benchmarks/memory.py`` prints the full table with ratios."""
 
-import tracemalloc
 
 import numpy as np
 import pytest
 
 from meliso import ParameterError
-from meliso._memory import available_bytes, check_memory, format_bytes, parse_bytes
+from meliso._memory import (
+    available_bytes,
+    check_memory,
+    format_bytes,
+    parse_bytes,
+    traced_peak_bytes,
+)
 from meliso.core.plan import plan_core
 from meliso.devices import get_device
 from meliso.linalg import CrossbarMatrix, problem
@@ -17,36 +22,26 @@ from meliso.workloads import POPULATION_DEFAULTS, binary_vmm_population, vmm_pop
 from meliso.workloads.binary_population import binary_population_bytes
 
 
-def _peak(fn):
-    fn()
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("device, settings", [
     ("Ag:a-Si", {}), ("Ag:a-Si", {"model": "neurosim"}), ("EpiRAM", {"programming":
                                                                       "write-verify"}),
     ("PCM", {}), ("ideal", {"r_bitline_ohm": 1.0}), ("TaOx/HfOx", {"mapping": "reference"}),
 ])
-def test_population_estimate_bounds_the_peak(device, settings):
+def test_population_estimate_bounds_thetraced_peak_bytes(device, settings):
     dev = get_device(device)
     plan = plan_core((200, 32, 32), dev, {**POPULATION_DEFAULTS, **settings})
     estimate = plan.program_bytes() + plan.read_bytes(1) + 8 * 200 * (32 * 32 + 4 * 32 + 32)
-    peak = _peak(lambda: vmm_population(dev, trials=200, **settings))
+    peak = traced_peak_bytes(lambda: vmm_population(dev, trials=200, **settings))
     assert peak <= estimate <= 4 * peak
 
 
 @pytest.mark.parametrize("encoding, crossbar", [("T-I", 128), ("B-I", 64), ("T-II", 256)])
-def test_binary_population_estimate_bounds_the_peak(encoding, crossbar):
+def test_binary_population_estimate_bounds_thetraced_peak_bytes(encoding, crossbar):
     rows, cols, vectors = 286, 64, 400
     tiles = -(-rows // crossbar) * -(-cols // (crossbar // 2))
     estimate = binary_population_bytes(rows, cols, 400, tiles, crossbar**2, crossbar,
                                        get_encoding(encoding).cycles)
-    peak = _peak(lambda: binary_vmm_population("ReRAM-1", encoding, crossbar, 4,
+    peak = traced_peak_bytes(lambda: binary_vmm_population("ReRAM-1", encoding, crossbar, 4,
                                                size=(rows, cols), vectors=vectors,
                                                profile_vectors=100))
     assert peak <= estimate <= 4 * peak
@@ -56,10 +51,10 @@ def test_crossbar_matrix_estimates_bound_the_peaks():
     a = problem("poisson2d:32")
     dev = get_device("EpiRAM")
     hw = CrossbarMatrix(a, dev, tile=(64, 64), residual_arrays=1)
-    programming = _peak(lambda: CrossbarMatrix(a, dev, tile=(64, 64), residual_arrays=1))
+    programming = traced_peak_bytes(lambda: CrossbarMatrix(a, dev, tile=(64, 64), residual_arrays=1))
     assert programming <= programming_bytes(len(hw.blocks), (64, 64), dev, {}, 1, 256)
     x = np.ones((20, a.shape[1]))
-    assert _peak(lambda: hw @ x) <= product_bytes(hw.shape, 20, hw.n_tiles, (64, 64), 2)
+    assert traced_peak_bytes(lambda: hw @ x) <= product_bytes(hw.shape, 20, hw.n_tiles, (64, 64), 2)
 
 
 def test_budget_from_the_environment(monkeypatch):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 from ._validation import ParameterError
 
@@ -68,3 +71,15 @@ def check_memory(need_bytes: float, what: str, advice: str) -> None:
             f"{what} needs about {format_bytes(need_bytes)} of memory, more than the "
             f"{format_bytes(budget)} available (set MELISO_MEMORY_LIMIT to change the "
             f"budget): {advice}")
+
+
+def traced_peak_bytes(fn: Callable[[], Any]) -> int:
+    """Peak bytes traced while ``fn()`` runs, after one warm-up call (compiled kernels and
+    caches do not count): what the estimates here are measured against."""
+    fn()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
