@@ -86,7 +86,8 @@ def crossbar_matrices() -> list[tuple[str, int, int]]:
                      estimate, traced_peak_bytes(build)))
         x = np.random.default_rng(0).normal(size=(10, a.shape[1]))
         estimate = product_bytes(hw.shape, 10, hw.n_tiles, tile, hw.arrays)
-        rows.append((f"product of 10 vectors, {spec}", estimate, traced_peak_bytes(lambda h=hw, v=x: h @ v)))
+        peak = traced_peak_bytes(lambda h=hw, v=x: h @ v)
+        rows.append((f"product of 10 vectors, {spec}", estimate, peak))
     return rows
 
 

@@ -51,7 +51,8 @@ def test_crossbar_matrix_estimates_bound_the_peaks():
     a = problem("poisson2d:32")
     dev = get_device("EpiRAM")
     hw = CrossbarMatrix(a, dev, tile=(64, 64), residual_arrays=1)
-    programming = traced_peak_bytes(lambda: CrossbarMatrix(a, dev, tile=(64, 64), residual_arrays=1))
+    programming = traced_peak_bytes(lambda: CrossbarMatrix(a, dev, tile=(64, 64),
+                                                           residual_arrays=1))
     assert programming <= programming_bytes(len(hw.blocks), (64, 64), dev, {}, 1, 256)
     x = np.ones((20, a.shape[1]))
     assert traced_peak_bytes(lambda: hw @ x) <= product_bytes(hw.shape, 20, hw.n_tiles, (64, 64), 2)
