@@ -262,7 +262,7 @@ def test_core_reads_through_the_wire_network():
     # the same currents as solve_currents on the programmed tile
     v = x * dev.v_read_v
     i = solve_currents(wired.g_s[0, 0, 0], v, r_bitline_ohm=2.5, r_wordline_ohm=2.5)
-    np.testing.assert_allclose(wired.matvec(x), (i[:, 0::2] - i[:, 1::2]) / wired.step_a,
+    np.testing.assert_allclose(wired.matvec(x), (i[:, 0::2] - i[:, 1::2]) / wired.arrays.step_a,
                                rtol=1e-12)
     with pytest.raises(ParameterError, match=r"r_bitline_ohm = 1\.0 is not available with model"):
         AnalogCore(a, "EpiRAM", model="neurosim", r_bitline_ohm=1.0)

@@ -110,7 +110,7 @@ def test_reference_mapping_with_odd_levels_has_no_bias():
     dev = get_device("Ag:a-Si", nl_ltp=0, nl_ltd=0, sigma_c2c=0)  # 97 LTP levels
     pop = vmm_population(dev, trials=300, mapping="reference")
     assert abs(pop.errors.mean()) < 0.005
-    assert pop.core.ref_frac == pytest.approx(49 / 97)
+    assert pop.core.arrays.ref_frac == pytest.approx(49 / 97)
 
 
 def test_read_noise_differs_between_reads():

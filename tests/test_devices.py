@@ -69,21 +69,8 @@ def test_round_half_away_and_pulse_count():
     np.testing.assert_array_equal(pulse_count([0.5, -0.5, 0.0, 1.0], 97, 100), [49, -50, 0, 97])
 
 
-def _int_cast_losers(n):
-    k = np.arange(0, n + 1)
-    cast = pulse_count(k / n, n, n, neurosim_int_cast=True)
-    return k[cast != k].tolist()
-
-
-def test_neurosim_int_cast_quirk_matches_reference_facts():
-    # reference: N = 97 loses a pulse at k = 7, 14, 25, 28, 31, 50, 53, 56, ... (10 values);
-    # N = 100 at k = 29, 57, 58; none of the other level counts in use.
-    losers = _int_cast_losers(97)
-    assert losers[:8] == [7, 14, 25, 28, 31, 50, 53, 56] and len(losers) == 10
-    assert _int_cast_losers(100) == [29, 57, 58]
-    for n in (2, 40, 64, 128, 256, 1024, 2048):
-        assert _int_cast_losers(n) == []
-    # off by default: meliso's physics sends the intended count
+def test_open_loop_sends_the_intended_pulse_count():
+    # meliso's physics sends the nearest whole count (NeuroSim's C cast is in meliso.neurosim)
     k = np.arange(98)
     np.testing.assert_array_equal(pulse_count(k / 97, 97, 97), k)
 

@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
+from meliso import neurosim
 from meliso.analysis import summarize
-from meliso.compat import neurosim
 from meliso.core import AnalogCore
-from meliso.devices import TABLE_I, get_device, neurosim_table
-from meliso.devices.nonlinearity import neurosim_shape
+from meliso.devices import TABLE_I, get_device
+from meliso.neurosim.device import _pulses, neurosim_shape, neurosim_table
 from meliso.workloads import vmm_population
 
 R_WIRE = 0.1519304347826087
@@ -132,7 +132,7 @@ def test_calibrated_output_is_meliso_formula():
     array = neurosim.program(a, "TaOx/HfOx", sigma_c2c=0)
     raw = 2 * array.read(x)
     cal = array.calibration
-    d, m = cal.d[0], cal.m[0]
+    d, m = cal.y_high[0], cal.y_low[0]
     np.testing.assert_array_equal(d, 2 * array.read(np.ones(8)))
     np.testing.assert_array_equal(m, 2 * array.read(np.full(8, 0.5)))
     s = np.where(d < m, -1.0, 1.0)
@@ -168,7 +168,7 @@ def test_reference_facts_follow_from_the_implementation(device, ideal_population
     assert summarize(pop.errors)["iqr"] == pytest.approx(iqr, rel=0.04)
     # the calibration denominator d - m is proportional to S_i = y_raw(x = 1); it vanishes
     # where the fitted line of S against the row sum crosses zero
-    s_i = (cal.d / 2).reshape(-1)
+    s_i = (cal.y_high / 2).reshape(-1)
     rowsum = pop.core.a.sum(-1).reshape(-1)
     fit_slope, fit_icept = np.polyfit(rowsum, s_i, 1)
     assert fit_slope == pytest.approx(slope, abs=0.015)
@@ -180,7 +180,7 @@ def test_reference_facts_follow_from_the_implementation(device, ideal_population
     ("AlOx/HfO2", 0.553, -0.2203), ("EpiRAM", 0.500, 0.0083),
 ])
 def test_half_gain_and_offset_of_the_raw_output(device, slope, offset, ideal_populations):
-    arrays = ideal_populations[device].core._neurosim
+    arrays = ideal_populations[device].core.arrays
     u = (arrays.i_cell - arrays.i_mid_a) / (arrays.i_max_a - arrays.i_min_a)
     a = ideal_populations[device].core.a
     free = arrays.g_s > arrays.device.g_min_s
@@ -206,7 +206,7 @@ def test_c2c_noise_distribution_matches_the_build():
         noisy = AnalogCore(a, device, model="neurosim", calibration="none", rng=1)
         clean = AnalogCore(a, get_device(device, sigma_c2c=0), model="neurosim",
                            calibration="none")
-        noise = noisy._neurosim.raw(xs) - clean._neurosim.raw(xs)
+        noise = noisy.arrays.raw(xs) - clean.arrays.raw(xs)
         assert noise.std() == pytest.approx(std, rel=0.03)
         assert np.median(noise) > 0  # noise clipped at G_min, where many cells sit (Q1)
 
@@ -251,3 +251,18 @@ def test_nonfinite_rows_are_counted():
     zero = int((pop.core.calibration.span == 0).sum())
     assert zero > 0  # EpiRAM's crossing sits mid-distribution (reference: 6 rows)
     assert summarize(pop.errors)["n_nonfinite"] == zero
+
+
+def _int_cast_losers(n):
+    """Weights k/N whose pulse count NeuroSim's C cast int((k / N) * N) makes one short."""
+    return [k for k in range(n + 1) if _pulses(2 * k / n, n) != k]
+
+
+def test_neurosim_int_cast_quirk_matches_reference_facts():
+    # docs/neurosim.md, Q2: N = 97 loses a pulse at k = 7, 14, 25, 28, 31, 50, 53, 56, ...
+    # (10 values); N = 100 at k = 29, 57, 58; none of the other level counts in use.
+    losers = _int_cast_losers(97)
+    assert losers[:8] == [7, 14, 25, 28, 31, 50, 53, 56] and len(losers) == 10
+    assert _int_cast_losers(100) == [29, 57, 58]
+    for n in (2, 40, 64, 128, 256, 1024, 2048):
+        assert _int_cast_losers(n) == []

@@ -5,14 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meliso.devices.nonlinearity import (
-    NL_SCALE,
-    curve_deviation,
-    neurosim_table,
-    shape_from_label,
-)
+from meliso.devices.nonlinearity import NL_SCALE, curve_deviation, shape_from_label
+from meliso.neurosim.device import neurosim_table
 
-# Reference file neurosim-device-model.md: label -> a, six decimals, NeuroSim's own table.
+# NeuroSim's own table (docs/neurosim.md): label -> a, six decimals.
 CHECKPOINTS = {
     0.04: 31.566827, 0.5: 2.519877, 0.61: 2.063266, 0.63: 1.997332,
     1.94: 0.629249, 2.40: 0.499181, 4.88: 0.200303, 0.01: 126.268958,

@@ -1,27 +1,14 @@
 """An analog crossbar core: program a real matrix onto RRAM tiles and multiply with it.
 
-Pipeline (``ARCHITECTURE.md``): mapping -> devices -> circuit -> decode.
-
-1. Tiling: A (m x n, signed, any shape) is split into tiles of ``tile_rows`` inputs x
-   ``tile_cols`` outputs (:mod:`meliso.mapping.tiling`); each tile is normalised by its own
-   max |A| (or a fixed ``weight_range``).
-2. Mapping: normalised weights -> target fractions of the memory window on physical columns,
-   ``differential`` pairs or one device per weight plus a ``reference`` column
-   (:mod:`meliso.mapping.weights`).
-3. Devices: every cell is programmed from the device's initial state, open loop or with
-   write-and-verify (:mod:`meliso.devices.programming`).
-4. Circuit: word lines driven at V_read x (analog) or bit-serial planes; each cell conducts
-   through its access transistor, g_eff = 1 / (R_cell (1 + read noise) + R_access); column
-   currents are ideal Kirchhoff sums, or with ``r_bitline_ohm``/``r_wordline_ohm`` the solution
-   of the tile's wire network (``circuit``, ``topology``; :func:`meliso.circuit.solve_currents`).
-5. Decode: column currents -> weights by the nominal full-scale step
-   Delta_I = V_read (g_eff(G_max) - g_eff(G_min)); tiles' partial sums are added digitally and
-   scaled back by the tile and input scales. Optionally MELISO's per-row two-point calibration
-   (:mod:`meliso.core.decode`).
+The core resolves its read model once from ``model`` (:mod:`meliso.core.readmodel`), which
+programs the matrix and reads it: ``physics`` (:mod:`meliso.core.physics`: tiling, mapping,
+devices, circuit, decode) or ``neurosim`` (:mod:`meliso.neurosim.model`: MELISO's NeuroSim read
+path). On top of either the core adds MELISO's per-row two-point calibration when asked
+(:mod:`meliso.core.decode`), batching, and stacks of independent matrices.
 
 Error bound of the ``ideal`` device (linear, no variation, no access resistance) with
-N = 2^bits levels: each weight is rounded to the nearest of N + 1 levels of its tile scale
-a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential) or a_t / (2 N h) for
+N = 2^bits levels, physics model: each weight is rounded to the nearest of N + 1 levels of its
+tile scale a_t = max |A_tile|, so |A_hat - A| <= a_t / (2N) (differential) or a_t / (2 N h) for
 ``reference``, where a weight spans only the half range h = min(f_ref, 1 - f_ref) ~ 1/2 (below:
 the differential case; replace 2N by 2Nh for ``reference``). With b-bit inputs of full scale s_x
 the inputs are rounded to |x_hat - x| <= s_x / (2 (2^b - 1)). Hence, per output i,
@@ -40,35 +27,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import ParameterError
-from ..circuit import ideal_currents, series_conductance, solve_currents
-from ..devices import (
-    AnalogDevice,
-    BinaryDevice,
-    Device,
-    ProgramResult,
-    get_device,
-    program_binary_array,
-    program_open_loop,
-    program_write_verify,
-)
-from ..devices.analog import read_resistance_ohm
-from ..mapping import (
-    bit_planes,
-    half_range,
-    input_scale,
-    quantize_inputs,
-    reference_level,
-    target_fractions,
-    tile_inputs,
-    tile_matrix,
-    tile_scale,
-    untile_outputs,
-    weight_units,
-)
+from ..devices import Device, ProgramResult, get_device
+from ..mapping import half_range, input_scale, quantize_inputs, reference_level
 from .config import CoreConfig
 from .decode import TwoPointCalibration
-from .neurosim import NeuroSimArrays
-from .plan import plan_core, reference_fraction, state_bounds
+from .plan import plan_core
+from .readmodel import ProgrammedArrays
 
 FloatArray = NDArray[np.float64]
 
@@ -101,9 +65,10 @@ class AnalogCore:
     rng:
         ``numpy.random.Generator`` or seed for programming and read noise.
     **settings:
-        Fields of :class:`~meliso.core.config.CoreConfig` (``mapping``, ``tile_rows``,
-        ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``, ``weight_slices``,
-        ``bits_per_slice``, ``calibration``, ``programming``, ``verify_*``).
+        Fields of :class:`~meliso.core.config.CoreConfig` (``model``, ``mapping``,
+        ``tile_rows``, ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``,
+        ``weight_slices``, ``bits_per_slice``, ``calibration``, ``programming``, ``verify_*``,
+        the wires).
     """
 
     def __init__(
@@ -120,72 +85,36 @@ class AnalogCore:
         self.plan = plan_core(stack.shape, dev, settings)  # every device/settings rule
         self.config: CoreConfig = self.plan.config
         cfg = self.config
-        self.model = cfg.model
-        self.mapping = cfg.resolved_mapping
-        self.slicing = self.plan.slicing
-        self.rng = np.random.default_rng(rng)
         if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
             raise ParameterError(
                 f"A reaches |A| = {np.abs(stack).max():g} but weight_range = "
                 f"{cfg.weight_range:g}: allowed |A| <= weight_range; raise it or use None"
             )
+        self.model = cfg.model
+        self.mapping = cfg.resolved_mapping
+        self.slicing = self.plan.slicing
+        self.rng = np.random.default_rng(rng)
         self.a = stack
         self.n_stack, self.m, self.n = stack.shape
+        self.arrays: ProgrammedArrays = cfg.read_model.program(self.plan, stack, self.rng)
         self.calibration: TwoPointCalibration | None = None
-        self._neurosim: NeuroSimArrays | None = None
-        self.program_result: ProgramResult
-        self.g_s: FloatArray  # physics: (S, Tr, Tc, R, columns); neurosim: (S, m, n)
-        if cfg.model == "neurosim":
-            self._init_neurosim(dev)
-        else:
-            self._init_physics(dev)
         if cfg.resolved_calibration == "two-point":
             self.calibration = self._calibrate()
 
-    def _init_neurosim(self, dev: Device) -> None:
-        assert isinstance(dev, AnalogDevice)  # checked by plan_core
-        self.grid = (1, 1)
-        self._neurosim = NeuroSimArrays(
-            self.a, dev, self.rng,
-            input_bits=10 if self.config.input_bits is None else self.config.input_bits,
-        )
-        self.program_result = self._neurosim.program_result
-        self.g_s = self._neurosim.g_s
+    @property
+    def g_s(self) -> FloatArray:
+        """Programmed conductances, siemens (physics: (S, Tr, Tc, R, columns); neurosim:
+        (S, m, n))."""
+        return self.arrays.g_s
 
-    def _init_physics(self, dev: Device) -> None:
-        cfg, stack = self.config, self.a
-        self.grid = self.plan.grid
-        w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
-        self.tile_scale = tile_scale(w, cfg.weight_range)
-        self.ref_frac = reference_fraction(dev)
-        targets = target_fractions(
-            w / self.tile_scale[..., None, None], self.mapping, self.ref_frac, self.slicing
-        )
-        self.program_result = self._program(targets)
-        self.g_s = self.program_result.g_s
+    @property
+    def program_result(self) -> ProgramResult:
+        return self.arrays.program_result
 
-        g_hi, g_lo = state_bounds(dev)
-        dev_r = dev.r_access_ohm
-        self.step_a = dev.v_read_v * (
-            float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
-        )
-        self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
-
-    # -- programming ---------------------------------------------------------------------------
-    def _program(self, targets: FloatArray) -> ProgramResult:
-        cfg = self.config
-        if isinstance(self.device, BinaryDevice):
-            return program_binary_array(self.device, targets, self.rng)
-        if cfg.programming == "write-verify":
-            return program_write_verify(
-                self.device,
-                targets,
-                self.rng,
-                tolerance_frac=cfg.verify_tolerance_frac,
-                max_iterations=cfg.verify_max_iterations,
-                max_pulses=cfg.verify_max_pulses,
-            )
-        return program_open_loop(self.device, targets, self.rng)
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(tiles along the inputs, tiles along the outputs)."""
+        return self.plan.grid
 
     @property
     def physical_shape(self) -> tuple[int, int]:
@@ -205,68 +134,15 @@ class AnalogCore:
             out["converged_fraction"] = float(res.converged.mean())
         return out
 
-    # -- reading -------------------------------------------------------------------------------
-    def _tile_currents(self, g_s: FloatArray, v: FloatArray) -> FloatArray:
-        """Currents (S, Tr, Tc, B, Cp) of conductances (S, Tr, Tc, R, Cp), voltages (S, Tr, B, R).
-
-        Without wire resistance (and with the ideal or auto solver) one batched product;
-        otherwise every tile through :func:`meliso.circuit.solve_currents`.
-        """
-        cfg = self.config
-        if cfg.r_bitline_ohm == 0 and cfg.r_wordline_ohm == 0 and cfg.circuit in ("auto",
-                                                                                   "ideal"):
-            return ideal_currents(g_s, v[:, :, None])
-        out = np.empty((*g_s.shape[:3], v.shape[-2], g_s.shape[-1]))
-        for s, tr, tc in np.ndindex(*g_s.shape[:3]):
-            out[s, tr, tc] = solve_currents(
-                g_s[s, tr, tc], v[s, tr], r_bitline_ohm=cfg.r_bitline_ohm,
-                r_wordline_ohm=cfg.r_wordline_ohm, topology=cfg.topology, method=cfg.circuit,
-            )
-        return out
-
-    def _currents(self, v_in_v: FloatArray) -> FloatArray:
-        """Column currents (S, Tr, Tc, B, Cp) for word-line voltages (S, Tr, B, R)."""
-        if self._g_read is not None:
-            return self._tile_currents(self._g_read, v_in_v)
-        out = np.empty((*self.g_s.shape[:3], v_in_v.shape[-2], self.g_s.shape[-1]))
-        for b in range(v_in_v.shape[-2]):  # fresh read noise for every vector
-            r = read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
-            g = 1.0 / (r + self.device.r_access_ohm)
-            out[..., b : b + 1, :] = self._tile_currents(g, v_in_v[..., b : b + 1, :])
-        return out
-
-    def _hardware(self, x: FloatArray) -> FloatArray:
-        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n).
-
-        ``neurosim``: twice NeuroSim's raw output (its 1/2 gain undone; exact in binary).
-        """
-        if self._neurosim is not None:
-            return 2.0 * self._neurosim.raw(x)
-        cfg = self.config
-        scale_x = input_scale(x, cfg.input_range)
-        xs = tile_inputs(x / scale_x[..., None], cfg.tile_rows, self.grid[0])
-        xs = xs.transpose(0, 2, 1, 3)  # (S, Tr, B, R)
-        planes = [(1.0, xs)] if cfg.input_bits is None else bit_planes(xs, cfg.input_bits)
-        current = None
-        for weight, plane in planes:
-            i = self._currents(self.device.v_read_v * plane)
-            current = weight * i if current is None else current + weight * i
-        if current is None:  # every input is zero
-            return np.zeros((*x.shape[:-1], self.m))
-        w = weight_units(current, self.mapping, self.step_a, self.ref_frac, self.slicing)
-        y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
-        y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
-        return y * scale_x[..., None]
-
     def _calibrate(self) -> TwoPointCalibration:
         cfg = self.config
         ones = np.ones((self.n_stack, 1, self.n))
-        d = self._hardware(cfg.calibration_t_max * ones)[:, 0]
-        m = self._hardware(cfg.calibration_t_min * ones)[:, 0]
+        y_high = self.arrays.read(cfg.calibration_t_max * ones)[:, 0]
+        y_low = self.arrays.read(cfg.calibration_t_min * ones)[:, 0]
         rowsum = self.a.sum(axis=-1)
-        return TwoPointCalibration(
-            d=d, m=m, r_d=cfg.calibration_t_max * rowsum, r_m=cfg.calibration_t_min * rowsum
-        )
+        return TwoPointCalibration(y_high=y_high, y_low=y_low,
+                                   ref_high=cfg.calibration_t_max * rowsum,
+                                   ref_low=cfg.calibration_t_min * rowsum)
 
     def matvec(self, x: ArrayLike) -> FloatArray:
         """y ~ A x through the simulated hardware.
@@ -275,7 +151,7 @@ class AnalogCore:
         Stacked core (S matrices): x (S, n) -> (S, m), x (S, B, n) -> (S, B, m).
         """
         x3, ndim = self._batches(x, self.n, "x")
-        y = self._hardware(x3)
+        y = self.arrays.read(x3)
         if self.calibration is not None:
             y = self.calibration.apply(y)
         return self._unbatch(y, ndim)
@@ -313,67 +189,14 @@ class AnalogCore:
 
     def rmatvec(self, y: ArrayLike) -> FloatArray:
         """x ~ A^T y by a transposed read of the same crossbars (shapes as :meth:`matvec`, with
-        m and n exchanged).
-
-        Voltages go on the columns, currents are sensed on the rows: a differential pair's
-        columns at +V y_c and -V y_c (one read per weight slice, combined digitally), or, in
-        the reference mapping, the weight columns at V y_c and the reference column at
-        -V sum_c y_c. (That last voltage can reach C V_read; a chip would read the reference
-        column separately at V_read and subtract sum_c y_c times its current digitally, which
-        the linear model makes identical.) Modelled for the physics model with ideal wires and
-        no two-point calibration (which corrects the forward read's rows); anything else is an
-        error.
-        """
-        cfg = self.config
-        if self._neurosim is not None:
-            raise ParameterError("transposed reads are modelled for model = 'physics' only")
-        if cfg.r_bitline_ohm or cfg.r_wordline_ohm:
-            raise ParameterError("transposed reads are modelled without wire resistance: "
-                                 "allowed r_bitline_ohm = r_wordline_ohm = 0")
+        m and n exchanged). The read model says how (physics: voltages on the columns, currents
+        sensed on the rows, ideal wires); two-point calibration corrects the forward read's
+        rows only, so a calibrated core refuses it."""
         if self.calibration is not None:
             raise ParameterError("two-point calibration corrects the forward read's rows; "
                                  "transposed reads need calibration = 'none'")
         y3, ndim = self._batches(y, self.m, "y")
-        return self._unbatch(self._hardware_transposed(y3), ndim)
-
-    def _column_voltages(self, plane: FloatArray, slice_index: int) -> FloatArray:
-        """Column voltages (S, Tc, B, physical columns) that read ``plane`` (S, Tc, B, C)
-        through one weight slice (transposed read)."""
-        v_read = self.device.v_read_v
-        if self.mapping == "reference":
-            ref = -plane.sum(axis=-1, keepdims=True)
-            return v_read * np.concatenate([plane, ref], axis=-1)
-        k = self.slicing.slices
-        v = np.zeros((*plane.shape, k, 2))
-        v[..., slice_index, 0] = v_read * plane
-        v[..., slice_index, 1] = -v_read * plane
-        return v.reshape(*plane.shape[:-1], -1)
-
-    def _hardware_transposed(self, y: FloatArray) -> FloatArray:
-        """Decoded A^T y (S, B, n) for inputs (S, B, m). ``input_range`` is x's full scale,
-        not y's: each y vector is scaled by its own peak."""
-        cfg = self.config
-        scale_y = input_scale(y, None)
-        ys = tile_inputs(y / scale_y[..., None], cfg.tile_cols, self.grid[1])
-        ys = ys.transpose(0, 2, 1, 3)  # (S, Tc, B, C)
-        planes = [(1.0, ys)] if cfg.input_bits is None else bit_planes(ys, cfg.input_bits)
-        if self.mapping == "reference":
-            slices, unit = [(0, 1.0)], half_range(self.mapping, self.ref_frac) * self.step_a
-        else:
-            slices, unit = list(enumerate(self.slicing.weights())), self.step_a
-        total = np.zeros((*self.g_s.shape[:3], y.shape[1], self.g_s.shape[3]))
-        for weight, plane in planes:
-            for s_index, s_weight in slices:
-                v = self._column_voltages(plane, s_index)  # (S, Tc, B, Cp)
-                for b in range(v.shape[2]):
-                    g = self._g_read if self._g_read is not None else 1.0 / (
-                        read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
-                        + self.device.r_access_ohm)
-                    i_rows = np.einsum("sTtrp,stp->sTtr", g, v[:, :, b])
-                    total[:, :, :, b] += (weight * s_weight / unit) * i_rows
-        x_tiles = (total * self.tile_scale[..., None, None]).sum(axis=2)  # (S, Tr, B, R)
-        x = x_tiles.transpose(0, 2, 1, 3).reshape(y.shape[0], y.shape[1], -1)[..., : self.n]
-        return x * scale_y[..., None]
+        return self._unbatch(self.arrays.read_transposed(y3), ndim)
 
 
 def quantisation_bound(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..circuit.solve import check_wires
+from .readmodel import ReadModel, model_names, read_model
 
 
 class CoreConfig(BaseModel):
@@ -14,9 +15,10 @@ class CoreConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-    model: Literal["physics", "neurosim"] = Field(
+    model: str = Field(
         "physics",
-        description="meliso's device physics, or MELISO's NeuroSim read path bit for bit",
+        description="read model: physics (meliso's device physics) or neurosim (MELISO's "
+        "NeuroSim read path, bit for bit); see meliso.core.readmodel",
     )
     mapping: Literal["differential", "reference"] | None = Field(
         None,
@@ -79,45 +81,53 @@ class CoreConfig(BaseModel):
     )
 
     @property
+    def read_model(self) -> ReadModel:
+        """The read model this core uses (from the registry)."""
+        return read_model(self.model)
+
+    def _resolved(self, field: str) -> Any:
+        value = getattr(self, field)
+        return self.read_model.defaults.get(field) if value is None else value
+
+    @property
     def resolved_mapping(self) -> Literal["differential", "reference"]:
-        """The mapping in force: the model's default unless one was chosen."""
-        if self.mapping is not None:
-            return self.mapping
-        return "reference" if self.model == "neurosim" else "differential"
+        """The mapping in force: the read model's default unless one was chosen."""
+        value: Literal["differential", "reference"] = self._resolved("mapping")
+        return value
 
     @property
     def resolved_calibration(self) -> Literal["none", "two-point"]:
-        """The calibration in force: the model's default unless one was chosen."""
-        if self.calibration is not None:
-            return self.calibration
-        return "two-point" if self.model == "neurosim" else "none"
+        """The calibration in force: the read model's default unless one was chosen."""
+        value: Literal["none", "two-point"] = self._resolved("calibration")
+        return value
+
+    @property
+    def resolved_input_bits(self) -> int | None:
+        """Bit-serial input bits in force (None: analog inputs)."""
+        value: int | None = self._resolved("input_bits")
+        return value
+
+    @property
+    def resolved_input_range(self) -> float | None:
+        """Input full scale in force (None: each vector's own peak)."""
+        value: float | None = self._resolved("input_range")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in model_names():
+            raise ValueError(f"model = {name!r}: allowed {', '.join(model_names())}")
+        return name
 
     @model_validator(mode="after")
-    def _neurosim_options(self) -> CoreConfig:
-        if self.model != "neurosim":
-            return self
-        wrong = {
-            "mapping": (self.mapping not in (None, "reference"), "'reference' (one device per "
-                        "entry against NeuroSim's nominal mid current)"),
-            "programming": (self.programming != "open-loop", "'open-loop' (NeuroSim has no "
-                            "write-and-verify)"),
-            "weight_slices": (self.weight_slices not in (None, 1), "1"),
-            "bits_per_slice": (self.bits_per_slice is not None, "None"),
-            "weight_range": (self.weight_range not in (None, 1.0), "1 (weights in [-1, 1])"),
-            "input_range": (self.input_range not in (None, 1.0), "1 (inputs in [0, 1], wrapped "
-                            "beyond)"),
-            "r_bitline_ohm": (self.r_bitline_ohm != 0, "0 (NeuroSim's own wire model applies)"),
-            "r_wordline_ohm": (self.r_wordline_ohm != 0, "0 (NeuroSim's own wire model "
-                               "applies)"),
-            "circuit": (self.circuit not in ("auto", "ideal"), "'auto'"),
-            "topology": (self.topology != "1t1r", "'1t1r'"),
-        }
-        for field, (bad, allowed) in wrong.items():
-            if bad:
-                raise ValueError(
-                    f"{field} = {getattr(self, field)!r} is not available with model = "
-                    f"'neurosim': allowed {field} = {allowed}"
-                )
+    def _model_options(self) -> CoreConfig:
+        """Settings the read model cannot model are refused, as its ``refuses`` says."""
+        for field, allowed in self.read_model.refuses.items():
+            value = getattr(self, field)
+            if not allowed.admits(value):
+                raise ValueError(f"{field} = {value!r} is not available with model = "
+                                 f"'{self.model}': allowed {field} = {allowed.text}")
         return self
 
     @model_validator(mode="after")
@@ -127,12 +137,12 @@ class CoreConfig(BaseModel):
                 "calibration_t_min must be below calibration_t_max "
                 f"(got {self.calibration_t_min} and {self.calibration_t_max})"
             )
-        # the calibration inputs must be representable: NeuroSim's inputs wrap beyond 1, and a
-        # fixed physics input range clips nothing but refuses larger inputs
-        limit = 1.0 if self.model == "neurosim" else self.input_range
+        # the calibration inputs must be representable within the input range in force
+        limit = self.resolved_input_range
         if self.resolved_calibration == "two-point" and limit is not None \
                 and self.calibration_t_max > limit:
-            what = "neurosim's input range" if self.model == "neurosim" else "input_range"
+            what = "input_range" if self.input_range is not None else \
+                f"the {self.model} model's input range"
             raise ValueError(
                 f"calibration_t_max = {self.calibration_t_max} is out of range: allowed "
                 f"calibration_t_max <= {limit:g} ({what})"

@@ -3,7 +3,7 @@
 After programming, MELISO reads every output row i with the all-t inputs x = t_max 1 and
 x = t_min 1 (t_max = 1, t_min = 0.5), records the hardware outputs d_i and m_i and their exact
 values r_d = t_max R_i, r_m = t_min R_i (R_i = sum_k A_ik, the row sum), and maps every later
-output h through the line that joins the two points (reference ``neurosim-device-model.md``):
+output h through the line that joins the two points (``docs/neurosim.md``, calibration):
 
     y_i = (r_d - r_m) (h_i - m_i) / (d_i - m_i) + r_m.
 
@@ -23,7 +23,7 @@ sum has sigma = sqrt(32/3) = 3.27 and a density at 0 of 0.122, so a fraction of 
 ~100-fold over the uncalibrated one. The error has a Cauchy-like tail (P(|e| > t) ~ 1/t): the
 sample variance does not converge and is dominated by the handful of rows nearest S = 0, while
 the median and IQR stay close to the uncalibrated ones. With MELISO's own read path (an offset
-from its initial state, reference ``neurosim-read-path.md``) the crossing moves to R ~ +5.5 and
+from its initial state, ``docs/neurosim.md``, Q1) the crossing moves to R ~ +5.5 and
 the variances reach the hundreds with IQRs near 1. ``tests/test_core.py`` measures both effects.
 Rows with d_i = m_i give inf or NaN, which the statistics count rather than drop.
 """
@@ -40,25 +40,27 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class TwoPointCalibration:
-    """Per-row two-point calibration: hardware points (d, m) and exact values (r_d, r_m).
+    """Per-row two-point calibration: the hardware outputs of the high and low calibration
+    inputs (MELISO's d and m) and their exact values (r_d, r_m).
 
     Arrays have shape (S, m): one entry per stacked matrix and output row.
     """
 
-    d: FloatArray
-    m: FloatArray
-    r_d: FloatArray
-    r_m: FloatArray
+    y_high: FloatArray
+    y_low: FloatArray
+    ref_high: FloatArray
+    ref_low: FloatArray
 
     @property
     def span(self) -> FloatArray:
         """d - m, the hardware response difference each row's gain is divided by."""
-        return self.d - self.m
+        return self.y_high - self.y_low
 
     @property
     def sign_flipped(self) -> NDArray[np.bool_]:
-        """Rows MELISO negates (d < m); the sign cancels out of the result (quirk Q11)."""
-        return self.d < self.m
+        """Rows MELISO negates (d < m); the sign cancels out of the result
+        (``docs/neurosim.md``, Q11)."""
+        return self.y_high < self.y_low
 
     def apply(self, h: FloatArray) -> FloatArray:
         """Calibrated outputs for hardware outputs ``h`` of shape (S, B, m).
@@ -68,7 +70,7 @@ class TwoPointCalibration:
         Rows with d = m give inf/NaN (no warning; counted by the statistics).
         """
         s = np.where(self.sign_flipped, -1.0, 1.0)[:, None, :]
-        d, m = self.d[:, None, :], self.m[:, None, :]
-        r_d, r_m = self.r_d[:, None, :], self.r_m[:, None, :]
+        d, m = self.y_high[:, None, :], self.y_low[:, None, :]
+        r_d, r_m = self.ref_high[:, None, :], self.ref_low[:, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             return (r_d - r_m) * (s * h - s * m) / (s * d - s * m) + r_m

@@ -3,7 +3,7 @@
 from .._numeric import round_half_away
 from .analog import AnalogDevice, Branch, apply_pulses, branch_conductance, branch_position
 from .binary import BinaryDevice, program_binary, program_binary_array
-from .nonlinearity import neurosim_table, shape_from_label
+from .nonlinearity import shape_from_label
 from .presets import TABLE_I, TABLE_III, Device, all_presets, get_device, preset_names
 from .programming import (
     ProgramResult,
@@ -27,7 +27,6 @@ __all__ = [
     "branch_position",
     "cell_branches",
     "get_device",
-    "neurosim_table",
     "preset_names",
     "program_binary",
     "program_binary_array",

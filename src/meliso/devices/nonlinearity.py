@@ -9,14 +9,15 @@ instead of ``a``. The label is the largest deviation of the normalised curve fro
 
     NL = K * max_{x in [0, 1]} (g_a(x) - x),   g_a(x) = (1 - e^{-x/a}) / (1 - e^{-1/a}),
 
-with K = 10.10152544 (reference file ``neurosim-device-model.md``). The maximum has a closed form:
+with K = 10.10152544 (``docs/neurosim.md``, the NL table). The maximum has a closed form:
 g_a'(x) = 1 at x* = -a ln(a (1 - e^{-1/a})), so the deviation D(a) = g_a(x*) - x* is evaluated
 exactly, and ``a`` is found by bisection on log(a) (D is strictly decreasing in a) to full double
 precision. A negative label gives a negative ``a`` (a convex curve); NL = 0 is an exactly linear
 device (``a = inf``) in meliso's physics.
 
 NeuroSim itself reads ``a`` from a 900-entry table of labels 0.01 ... 9.00, rounded to six
-decimals; :func:`neurosim_table` regenerates it from the same root finding.
+decimals; :func:`meliso.neurosim.device.neurosim_table` regenerates it from the same root
+finding (``docs/neurosim.md``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def curve_deviation(a: ArrayLike) -> NDArray[np.float64]:
     return -np.expm1(-x_star / a) / c - x_star
 
 
-def _solve(labels: NDArray[np.float64]) -> NDArray[np.float64]:
+def shape_by_bisection(labels: NDArray[np.float64]) -> NDArray[np.float64]:
     """Vectorised bisection of NL_SCALE * D(a) = label for label in (0, ~10.1)."""
     lo = np.full(labels.shape, _LOG_A_LO)
     hi = np.full(labels.shape, _LOG_A_HI)
@@ -69,11 +70,11 @@ def _deviation_slope(a: NDArray[np.float64]) -> NDArray[np.float64]:
 @lru_cache(maxsize=1)
 def _grid() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     log_labels = np.linspace(np.log(NL_LINEAR_BELOW), np.log(NL_MAX), 2001)
-    return log_labels, np.log(_solve(np.exp(log_labels)))
+    return log_labels, np.log(shape_by_bisection(np.exp(log_labels)))
 
 
 def _solve_fast(labels: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Same root as :func:`_solve` for large arrays.
+    """Same root as :func:`shape_by_bisection` for large arrays.
 
     log(a) is nearly linear in log(label) (a ~ K / (8 NL) for small labels), so interpolation on
     a log-log grid starts Newton's method on log(K D(a)) = log(NL) within ~1e-4; three steps
@@ -94,7 +95,7 @@ def _shape_scalar(label: float) -> float:
     mag = abs(label)
     if mag < NL_LINEAR_BELOW:
         return float(np.inf)
-    a = float(_solve(np.array([mag]))[0])
+    a = float(shape_by_bisection(np.array([mag]))[0])
     return a if label > 0 else -a
 
 
@@ -118,24 +119,3 @@ def shape_from_label(label: ArrayLike) -> NDArray[np.float64] | float:
     if np.any(curved):
         out[curved] = _solve_fast(mag[curved])
     return np.where(arr < 0, -out, out)
-
-
-@lru_cache(maxsize=1)
-def neurosim_table() -> NDArray[np.float64]:
-    """NeuroSim's 900-entry table of ``a`` for labels 0.01 ... 9.00, rounded to six decimals."""
-    labels = np.arange(1, 901, dtype=np.float64) / 100.0
-    table = np.round(_solve(labels), 6)
-    table.setflags(write=False)
-    return table
-
-
-def neurosim_shape(label: float) -> float:
-    """NeuroSim's normalised shape for a label: sign(NL) * T[idx], idx = int(|NL| 100) - 1.
-
-    The index is clamped to 0 ... 899 and sign(NL) is +1 only for NL > 0, so NL = 0 reads the
-    0.01 entry with sign -1, a near-linear convex curve (reference ``neurosim-read-path.md``,
-    quirk Q4). The arithmetic is NeuroSim's own double arithmetic: 0.29 * 100 truncates to 28.
-    """
-    idx = min(max(int(abs(label) * 100) - 1, 0), 899)
-    sign = 1.0 if label > 0 else -1.0
-    return sign * float(neurosim_table()[idx])

@@ -43,21 +43,14 @@ class ProgramResult:
     converged: NDArray[np.bool_] | None
 
 
-def pulse_count(
-    delta_frac: ArrayLike, levels_ltp: int, levels_ltd: int, *, neurosim_int_cast: bool = False
-) -> NDArray[np.int64]:
-    """Signed open-loop pulse count for a change ``delta_frac`` of the window fraction.
-
-    delta > 0 counts on the LTP branch (``levels_ltp``), otherwise on LTD. ``neurosim_int_cast``
-    reproduces NeuroSim's C cast ``int((k / N) * N)``, which is one short for a few k when N = 97
-    or 100 (reference file, step 2); it is off in meliso's physics.
-    """
+def pulse_count(delta_frac: ArrayLike, levels_ltp: int, levels_ltd: int) -> NDArray[np.int64]:
+    """Signed open-loop pulse count for a change ``delta_frac`` of the window fraction: the
+    nearest whole number of pulses (halves away from zero). delta > 0 counts on the LTP branch
+    (``levels_ltp``), otherwise on LTD. (NeuroSim's own count, with its C cast, is
+    :func:`meliso.neurosim.device.neurosim_write`'s.)"""
     d = np.asarray(delta_frac, dtype=np.float64)
     n = np.where(d > 0, float(levels_ltp), float(levels_ltd))
-    k = round_half_away(d * n)
-    if neurosim_int_cast:
-        k = np.trunc((k / n) * n)
-    return k.astype(np.int64)
+    return round_half_away(d * n).astype(np.int64)
 
 
 def cell_branches(
@@ -103,7 +96,6 @@ def program_open_loop(
     rng: np.random.Generator,
     *,
     branches: tuple[Branch, Branch] | None = None,
-    neurosim_int_cast: bool = False,
     kernel: Literal["auto", "numba", "numpy"] = "auto",
 ) -> ProgramResult:
     """Program every cell from the initial state with one open-loop pulse train (vectorised).
@@ -113,7 +105,7 @@ def program_open_loop(
     target = _check_targets(target_frac)
     ltp, ltd = branches if branches is not None else cell_branches(device, target.shape, rng)
     g0 = device.g_min_s + device.g_init_frac * device.g_range_s
-    if kernel != "numpy" and not neurosim_int_cast:
+    if kernel != "numpy":
         from ._kernels import open_loop_pulses
 
         flat = np.empty(target.size, dtype=np.int64)
@@ -123,12 +115,7 @@ def program_open_loop(
         )
         pulses = flat.reshape(target.shape)
     else:
-        pulses = pulse_count(
-            target - device.g_init_frac,
-            device.levels_ltp,
-            device.levels_ltd,
-            neurosim_int_cast=neurosim_int_cast,
-        )
+        pulses = pulse_count(target - device.g_init_frac, device.levels_ltp, device.levels_ltd)
     g = apply_pulses(g0, pulses, device, rng, ltp=ltp, ltd=ltd, kernel=kernel)
     ones = np.broadcast_to(np.int64(1), target.shape)  # read-only view: one write per cell
     return ProgramResult(g_s=g, pulses=np.abs(pulses, out=pulses), iterations=ones,

@@ -39,7 +39,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -71,7 +71,8 @@ class BaseSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     device: str = Field("Ag:a-Si", description="device preset name")
-    model: Literal["physics", "neurosim"] = Field("physics", description="read/program model")
+    model: str = Field("physics", description="read model (meliso.core.readmodel): physics or "
+                       "neurosim")
     set: dict[str, Any] = Field(default_factory=dict, description="device field overrides")
     core: dict[str, Any] = Field(default_factory=dict, description="core settings")
 

@@ -1,7 +1,7 @@
 """Matrix -> target conductances (tiling, differential/reference pairs); inputs -> voltages."""
 
 from .encodings import ENCODINGS, Encoding, differential_states, get_encoding
-from .inputs import bit_planes, c_round, input_scale, neurosim_input_levels, quantize_inputs
+from .inputs import bit_planes, input_scale, quantize_inputs
 from .tiling import tile_grid, tile_inputs, tile_matrix, tile_scale, untile_outputs
 from .weights import (
     MAPPINGS,
@@ -23,12 +23,10 @@ __all__ = [
     "Mapping",
     "Slicing",
     "bit_planes",
-    "c_round",
     "differential_states",
     "get_encoding",
     "half_range",
     "input_scale",
-    "neurosim_input_levels",
     "physical_columns",
     "quantize_inputs",
     "reference_level",

@@ -1,6 +1,6 @@
-"""MELISO's NeuroSim, bit for bit: a thin facade over the core's ``neurosim`` model.
+"""MELISO's NeuroSim, bit for bit: a thin facade over the core's ``neurosim`` read model.
 
-    from meliso.compat import neurosim
+    from meliso import neurosim
     array = neurosim.program(A, device="Ag:a-Si", rng=None, **overrides)  # any m x n
     array.g_s              # programmed conductances (m, n), siemens
     array.read(x)          # raw outputs (m,) or (batch, m) before calibration
@@ -8,7 +8,7 @@
 
 ``overrides`` are device fields (``levels_ltp``, ``nl_ltp``, ``sigma_c2c``, ``on_off_ratio``,
 ``r_on_ohm``, ``weight_bits``...). With ``sigma_c2c = 0`` everything is deterministic and equal to
-NeuroSim's ``Output[0][i]`` to the last bit (reference ``neurosim-read-path.md``); with C-to-C
+NeuroSim's ``Output[0][i]`` to the last bit (``docs/neurosim.md``); with C-to-C
 noise only distributions can match, since NeuroSim draws it from threads without a lock.
 """
 
@@ -21,8 +21,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import ParameterError
 from ..core import AnalogCore, TwoPointCalibration
-from ..core.neurosim import NeuroSimArrays
 from ..devices import AnalogDevice, get_device
+from .arrays import NeuroSimArrays
 
 FloatArray = NDArray[np.float64]
 
@@ -32,7 +32,7 @@ class NeuroSimArray:
 
     def __init__(self, core: AnalogCore) -> None:
         self.core = core
-        arrays = core._neurosim
+        arrays = core.arrays
         assert isinstance(arrays, NeuroSimArrays)
         self._arrays = arrays
 

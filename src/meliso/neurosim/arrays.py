@@ -1,16 +1,16 @@
-"""The ``neurosim`` model: MELISO's NeuroSim read path composed from component options.
+"""MELISO's NeuroSim arrays: the read path composed from this package's components.
 
-Bit for bit the path of MELISO b155f3d's NeuroSim (reference ``neurosim-read-path.md``):
+Bit for bit the path of MELISO b155f3d's NeuroSim (``docs/neurosim.md``):
 
 - devices: every cell written once with dw = A from G0 = 0.5 (G_max - G_min)
-  (:func:`meliso.devices.neurosim.neurosim_write`, quirks Q1-Q4);
+  (:func:`meliso.neurosim.device.neurosim_write`, quirks Q1-Q4);
 - circuit: I = V_r / (1/G + R_s(i, k)), 15 kOhm access transistor plus position-dependent wire
-  (:mod:`meliso.circuit.neurosim`);
-- mapping: 10-bit bit-serial inputs, not clipped (wrap-around, Q5-Q6)
-  (:func:`meliso.mapping.neurosim_input_levels`);
+  (:mod:`meliso.neurosim.circuit`);
+- inputs: 10-bit bit-serial inputs, not clipped (wrap-around, Q5-Q6)
+  (:func:`meliso.neurosim.inputs.neurosim_input_levels`);
 - periphery: per-plane digitisation against the nominal mid current with 65535 counts of the
   nominal range, the two currents truncated separately (Q8), planes combined with the 1/2 gain
-  (:mod:`meliso.periphery.neurosim_adc`).
+  (:mod:`meliso.neurosim.adc`).
 
 One array holds one whole matrix (MELISO's setup; no tiling), one device per entry, entry A[i][k]
 on output line i and input line k. ``raw`` is NeuroSim's ``Output[0][i]`` with scaling off.
@@ -23,11 +23,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import ParameterError
-from ..circuit import neurosim_cell_currents, neurosim_series_resistance
 from ..devices import AnalogDevice, ProgramResult
-from ..devices.neurosim import neurosim_write
-from ..mapping import neurosim_input_levels
-from ..periphery import NEUROSIM_ADC_COUNTS, neurosim_plane_read, sequential_sum
+from .adc import NEUROSIM_ADC_COUNTS, neurosim_plane_read, sequential_sum
+from .circuit import neurosim_cell_currents, neurosim_series_resistance
+from .device import neurosim_write
+from .inputs import neurosim_input_levels
 
 FloatArray = NDArray[np.float64]
 
@@ -43,12 +43,6 @@ class NeuroSimArrays:
         *,
         input_bits: int = 10,
     ) -> None:
-        for field in ("sigma_d2d", "sigma_read"):
-            if getattr(device, field) != 0:
-                raise ParameterError(
-                    f"{field} = {getattr(device, field)} is not modelled by the neurosim model "
-                    f"(MELISO runs NeuroSim without it): allowed {field} = 0"
-                )
         if not 1 <= input_bits <= 30:
             raise ParameterError(
                 f"input_bits = {input_bits} is out of range: allowed 1 <= input_bits <= 30"
@@ -66,6 +60,15 @@ class NeuroSimArrays:
         self.i_mid_a = (self.i_max_a + self.i_min_a) / 2.0
         span = sequential_sum(self.i_max_a, n) - sequential_sum(self.i_min_a, n)
         self.q_a = span / NEUROSIM_ADC_COUNTS
+
+    def read(self, x: FloatArray) -> FloatArray:
+        """Decoded outputs (S, B, m): twice NeuroSim's raw output (its 1/2 gain undone; exact
+        in binary)."""
+        return 2.0 * self.raw(x)
+
+    def read_transposed(self, y: FloatArray) -> FloatArray:
+        """NeuroSim reads forward only."""
+        raise ParameterError("transposed reads are modelled for model = 'physics' only")
 
     def raw(self, x: FloatArray) -> FloatArray:
         """NeuroSim's raw outputs (S, B, m) for inputs (S, B, n): about sum_k (A_ik / 2) x_k."""

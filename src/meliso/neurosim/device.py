@@ -1,6 +1,6 @@
 """NeuroSim V3.0's open-loop write as MELISO drives it: a weight *change* per cell.
 
-This is the device component's ``neurosim`` option (reference ``neurosim-read-path.md``, steps
+This is the device component's ``neurosim`` option (``docs/neurosim.md``, steps
 2-3). Where meliso's physics programs target fractions from an initial state the user chooses,
 MELISO's NeuroSim starts every cell at G0 = 0.5 (G_max - G_min), without the +G_min term (quirk
 Q1), and sends the pulses for the weight change dw = A on weights in [-1, 1]:
@@ -8,7 +8,7 @@ Q1), and sends the pulses for the weight change dw = A on weights in [-1, 1]:
 1. branch LTP if dw > 0, else LTD (dw = 0 included), with that branch's N and A;
 2. d = dw / 2, rounded half away from zero to a multiple of 1/N;
 3. p = int(d N), a C cast (one short for a few k when N = 97 or 100: quirk Q2);
-4. A = sign(NL) T[idx] N from NeuroSim's table (:func:`~.nonlinearity.neurosim_shape`, Q4),
+4. A = sign(NL) T[idx] N from NeuroSim's table (:func:`neurosim_shape`, Q4),
    b = (G_max - G_min) / (1 - exp(-N / A));
 5. x_p = -A log(1 - (G - G_min) / b), G' = b (1 - exp(-(x_p + p) / A)) + G_min, evaluated even
    for p = 0 (a log/exp round trip that can move G by a few ulps: Q3);
@@ -24,16 +24,38 @@ rounds identically everywhere.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from .analog import AnalogDevice
-from .nonlinearity import neurosim_shape
-from .programming import ProgramResult
+from ..devices.analog import AnalogDevice
+from ..devices.nonlinearity import shape_by_bisection
+from ..devices.programming import ProgramResult
 
 FloatArray = NDArray[np.float64]
+
+
+@lru_cache(maxsize=1)
+def neurosim_table() -> NDArray[np.float64]:
+    """NeuroSim's 900-entry table of ``a`` for labels 0.01 ... 9.00, rounded to six decimals."""
+    labels = np.arange(1, 901, dtype=np.float64) / 100.0
+    table = np.round(shape_by_bisection(labels), 6)
+    table.setflags(write=False)
+    return table
+
+
+def neurosim_shape(label: float) -> float:
+    """NeuroSim's normalised shape for a label: sign(NL) * T[idx], idx = int(|NL| 100) - 1.
+
+    The index is clamped to 0 ... 899 and sign(NL) is +1 only for NL > 0, so NL = 0 reads the
+    0.01 entry with sign -1, a near-linear convex curve (``docs/neurosim.md``,
+    quirk Q4). The arithmetic is NeuroSim's own double arithmetic: 0.29 * 100 truncates to 28.
+    """
+    idx = min(max(int(abs(label) * 100) - 1, 0), 899)
+    sign = 1.0 if label > 0 else -1.0
+    return sign * float(neurosim_table()[idx])
 
 
 def neurosim_initial_conductance(device: AnalogDevice) -> float:

@@ -1,1 +1,0 @@
-"""Compatibility facades: reproduce other simulators' numbers with meliso's components."""

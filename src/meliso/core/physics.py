@@ -1,0 +1,265 @@
+"""The ``physics`` read model: meliso's own device, circuit and decode physics.
+
+Pipeline (``docs/physics.md``): tiles of ``tile_rows`` inputs x ``tile_cols`` outputs, each
+normalised by its own max |A| (or ``weight_range``); weights -> target fractions of the memory
+window on differential pairs or beside a reference column (:mod:`meliso.mapping.weights`);
+every cell programmed from the device's initial state, open loop or with write-and-verify
+(:mod:`meliso.devices.programming`); word lines driven at V_read x (analog) or in bit-serial
+planes; each cell conducts through its access transistor, g_eff = 1 / (R_cell (1 + read noise)
++ R_access); column currents are Kirchhoff sums, or with wire resistance the solution of each
+tile's network (:func:`meliso.circuit.solve_currents`); currents decoded by the nominal
+full-scale step Delta_I = V_read (g_eff(G_high) - g_eff(G_low)), tiles' partial sums added
+digitally and scaled back by the tile and input scales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import ParameterError
+from ..circuit import ideal_currents, series_conductance, solve_currents
+from ..devices import (
+    AnalogDevice,
+    BinaryDevice,
+    Device,
+    ProgramResult,
+    program_binary_array,
+    program_open_loop,
+    program_write_verify,
+)
+from ..devices.analog import read_resistance_ohm
+from ..mapping import (
+    NO_SLICING,
+    Slicing,
+    bit_planes,
+    half_range,
+    input_scale,
+    physical_columns,
+    target_fractions,
+    tile_grid,
+    tile_inputs,
+    tile_matrix,
+    tile_scale,
+    untile_outputs,
+    weight_units,
+)
+from .config import CoreConfig
+from .plan import CorePlan, check_read_contrast, reference_fraction, state_bounds
+from .readmodel import Allowed
+
+FloatArray = NDArray[np.float64]
+
+
+def physics_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
+    """Bit slicing for this device and these settings, or a clear error."""
+    slices, bits = cfg.weight_slices, cfg.bits_per_slice
+    if isinstance(dev, BinaryDevice):
+        if bits not in (None, 1):
+            raise ParameterError(
+                f"bits_per_slice = {bits} is out of range for the binary device '{dev.name}': "
+                "allowed bits_per_slice = 1 (a binary cell stores one bit)"
+            )
+        if cfg.resolved_mapping != "differential":
+            raise ParameterError(
+                f"mapping = '{cfg.resolved_mapping}' is not available for the binary device "
+                f"'{dev.name}': allowed mapping = 'differential' (bit-sliced LRS/HRS pairs)"
+            )
+        if cfg.programming != "open-loop":
+            raise ParameterError(
+                f"programming = '{cfg.programming}' is not available for the binary device "
+                f"'{dev.name}': allowed programming = 'open-loop' (a cell is SET or RESET)"
+            )
+        return Slicing(8 if slices is None else slices, 1)
+    if bits is None and slices in (None, 1):
+        return NO_SLICING
+    if bits is None:  # one digit per device: as many bits as both its branches resolve (from
+        # an initial state inside the window some digits are reached by depression)
+        bits = max(1, int(np.floor(np.log2(min(dev.levels_ltp, dev.levels_ltd) + 1))))
+    try:
+        return Slicing(1 if slices is None else slices, bits)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+class PhysicsModel:
+    """meliso's physics (module docstring); registered as ``physics``."""
+
+    name = "physics"
+    defaults: Mapping[str, Any] = MappingProxyType({
+        "mapping": "differential", "calibration": "none", "input_bits": None,
+        "input_range": None})
+    refuses: Mapping[str, Allowed] = MappingProxyType({})
+    #: peak bytes per physical cell while programming (measured: ``benchmarks/memory.py``)
+    program_bytes_per_cell = MappingProxyType({"open-loop": 8 * 8, "write-verify": 8 * 16})
+
+    def check(self, device: Device, cfg: CoreConfig) -> Slicing:
+        """Validate the device with these settings; the weight slicing in force."""
+        slicing = physics_slicing(device, cfg)
+        if half_range(cfg.resolved_mapping, reference_fraction(device)) == 0:
+            raise ParameterError(
+                f"mapping = 'reference' needs a level between G_min and G_max for its "
+                f"reference column, but '{device.name}' reaches only the window's ends from its "
+                "initial state: allowed levels_ltp, levels_ltd >= 2, or mapping = 'differential'"
+            )
+        check_read_contrast(device)
+        return slicing
+
+    def grid(self, m: int, n: int, cfg: CoreConfig) -> tuple[int, int]:
+        return tile_grid(m, n, cfg.tile_rows, cfg.tile_cols)
+
+    def physical_shape(self, m: int, n: int, cfg: CoreConfig, slicing: Slicing
+                       ) -> tuple[int, int]:
+        return cfg.tile_rows, physical_columns(cfg.resolved_mapping, cfg.tile_cols, slicing)
+
+    def bytes_per_cell(self, cfg: CoreConfig) -> int:
+        return self.program_bytes_per_cell[cfg.programming]
+
+    def program(self, plan: CorePlan, stack: FloatArray, rng: np.random.Generator
+                ) -> PhysicsArrays:
+        return PhysicsArrays(plan, stack, rng)
+
+
+class PhysicsArrays:
+    """A stack of tiled crossbars programmed and read by the physics model."""
+
+    def __init__(self, plan: CorePlan, stack: FloatArray, rng: np.random.Generator) -> None:
+        cfg, dev = plan.config, plan.device
+        self.config, self.device, self.rng = cfg, dev, rng
+        self.mapping, self.slicing, self.grid = plan.mapping, plan.slicing, plan.grid
+        self.m, self.n = stack.shape[1], stack.shape[2]
+        w = tile_matrix(stack, cfg.tile_rows, cfg.tile_cols)
+        self.tile_scale = tile_scale(w, cfg.weight_range)
+        self.ref_frac = reference_fraction(dev)
+        targets = target_fractions(
+            w / self.tile_scale[..., None, None], self.mapping, self.ref_frac, self.slicing
+        )
+        self.program_result = self._program(targets)
+        self.g_s: FloatArray = self.program_result.g_s  # (S, Tr, Tc, R, physical columns)
+        g_hi, g_lo = state_bounds(dev)
+        dev_r = dev.r_access_ohm
+        self.step_a = dev.v_read_v * (
+            float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
+        )
+        self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
+
+    def _program(self, targets: FloatArray) -> ProgramResult:
+        cfg, dev = self.config, self.device
+        if isinstance(dev, BinaryDevice):
+            return program_binary_array(dev, targets, self.rng)
+        assert isinstance(dev, AnalogDevice)
+        if cfg.programming == "write-verify":
+            return program_write_verify(
+                dev, targets, self.rng, tolerance_frac=cfg.verify_tolerance_frac,
+                max_iterations=cfg.verify_max_iterations, max_pulses=cfg.verify_max_pulses,
+            )
+        return program_open_loop(dev, targets, self.rng)
+
+    # -- forward read ---------------------------------------------------------------------------
+    def _tile_currents(self, g_s: FloatArray, v: FloatArray) -> FloatArray:
+        """Currents (S, Tr, Tc, B, Cp) of conductances (S, Tr, Tc, R, Cp), voltages (S, Tr, B, R).
+
+        Without wire resistance (and with the ideal or auto solver) one batched product;
+        otherwise every tile through :func:`meliso.circuit.solve_currents`.
+        """
+        cfg = self.config
+        if cfg.r_bitline_ohm == 0 and cfg.r_wordline_ohm == 0 and cfg.circuit in ("auto",
+                                                                                   "ideal"):
+            return ideal_currents(g_s, v[:, :, None])
+        out = np.empty((*g_s.shape[:3], v.shape[-2], g_s.shape[-1]))
+        for s, tr, tc in np.ndindex(*g_s.shape[:3]):
+            out[s, tr, tc] = solve_currents(
+                g_s[s, tr, tc], v[s, tr], r_bitline_ohm=cfg.r_bitline_ohm,
+                r_wordline_ohm=cfg.r_wordline_ohm, topology=cfg.topology, method=cfg.circuit,
+            )
+        return out
+
+    def _read_conductance(self) -> FloatArray:
+        """g_eff of every cell for one read (fresh read noise each call)."""
+        if self._g_read is not None:
+            return self._g_read
+        r = read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
+        return 1.0 / (r + self.device.r_access_ohm)
+
+    def _currents(self, v_in_v: FloatArray) -> FloatArray:
+        """Column currents (S, Tr, Tc, B, Cp) for word-line voltages (S, Tr, B, R)."""
+        if self._g_read is not None:
+            return self._tile_currents(self._g_read, v_in_v)
+        out = np.empty((*self.g_s.shape[:3], v_in_v.shape[-2], self.g_s.shape[-1]))
+        for b in range(v_in_v.shape[-2]):  # fresh read noise for every vector
+            out[..., b : b + 1, :] = self._tile_currents(self._read_conductance(),
+                                                         v_in_v[..., b : b + 1, :])
+        return out
+
+    def _planes(self, x_s: FloatArray) -> Iterable[tuple[float, FloatArray]]:
+        bits = self.config.input_bits
+        return [(1.0, x_s)] if bits is None else bit_planes(x_s, bits)
+
+    def read(self, x: FloatArray) -> FloatArray:
+        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n)."""
+        cfg = self.config
+        scale_x = input_scale(x, cfg.input_range)
+        xs = tile_inputs(x / scale_x[..., None], cfg.tile_rows, self.grid[0])
+        xs = xs.transpose(0, 2, 1, 3)  # (S, Tr, B, R)
+        current = None
+        for weight, plane in self._planes(xs):
+            i = self._currents(self.device.v_read_v * plane)
+            current = weight * i if current is None else current + weight * i
+        if current is None:  # every input is zero
+            return np.zeros((*x.shape[:-1], self.m))
+        w = weight_units(current, self.mapping, self.step_a, self.ref_frac, self.slicing)
+        y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
+        y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
+        return y * scale_x[..., None]
+
+    # -- transposed read -------------------------------------------------------------------------
+    def _column_voltages(self, plane: FloatArray, slice_index: int) -> FloatArray:
+        """Column voltages (S, Tc, B, physical columns) that read ``plane`` (S, Tc, B, C)
+        through one weight slice."""
+        v_read = self.device.v_read_v
+        if self.mapping == "reference":
+            ref = -plane.sum(axis=-1, keepdims=True)
+            return v_read * np.concatenate([plane, ref], axis=-1)
+        k = self.slicing.slices
+        v = np.zeros((*plane.shape, k, 2))
+        v[..., slice_index, 0] = v_read * plane
+        v[..., slice_index, 1] = -v_read * plane
+        return v.reshape(*plane.shape[:-1], -1)
+
+    def read_transposed(self, y: FloatArray) -> FloatArray:
+        """Decoded A^T y (S, B, n) for inputs (S, B, m), by a transposed read of the same
+        crossbars.
+
+        Voltages go on the columns, currents are sensed on the rows: a differential pair's
+        columns at +V y_c and -V y_c (one read per weight slice, combined digitally), or, in
+        the reference mapping, the weight columns at V y_c and the reference column at
+        -V sum_c y_c. (That last voltage can reach C V_read; a chip would read the reference
+        column separately at V_read and subtract sum_c y_c times its current digitally, which
+        the linear model makes identical.) Modelled with ideal wires; ``input_range`` is x's
+        full scale, not y's: each y vector is scaled by its own peak.
+        """
+        cfg = self.config
+        if cfg.r_bitline_ohm or cfg.r_wordline_ohm:
+            raise ParameterError("transposed reads are modelled without wire resistance: "
+                                 "allowed r_bitline_ohm = r_wordline_ohm = 0")
+        scale_y = input_scale(y, None)
+        ys = tile_inputs(y / scale_y[..., None], cfg.tile_cols, self.grid[1])
+        ys = ys.transpose(0, 2, 1, 3)  # (S, Tc, B, C)
+        if self.mapping == "reference":
+            slices, unit = [(0, 1.0)], half_range(self.mapping, self.ref_frac) * self.step_a
+        else:
+            slices, unit = list(enumerate(self.slicing.weights())), self.step_a
+        total = np.zeros((*self.g_s.shape[:3], y.shape[1], self.g_s.shape[3]))
+        for weight, plane in self._planes(ys):
+            for s_index, s_weight in slices:
+                v = self._column_voltages(plane, s_index)  # (S, Tc, B, Cp)
+                for b in range(v.shape[2]):
+                    i_rows = np.einsum("sTtrp,stp->sTtr", self._read_conductance(), v[:, :, b])
+                    total[:, :, :, b] += (weight * s_weight / unit) * i_rows
+        x_tiles = (total * self.tile_scale[..., None, None]).sum(axis=2)  # (S, Tr, B, R)
+        x = x_tiles.transpose(0, 2, 1, 3).reshape(y.shape[0], y.shape[1], -1)[..., : self.n]
+        return x * scale_y[..., None]
