@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from meliso.experiments.executor import Executor
-from meliso.experiments.reproduce import reproduce_meliso, study_config
 from meliso.experiments.runner import compute_point, run_experiment
+from meliso.studies.vmm_errors.study import reproduce_meliso, study_config
 
 DASK = Executor(kind="dask", workers=2)
 

@@ -15,9 +15,9 @@ import yaml
 from meliso import ParameterError
 from meliso.experiments import load_experiment
 from meliso.experiments.executor import Executor
-from meliso.experiments.reproduce import EXPERIMENTS, study_config, study_file
 from meliso.experiments.runner import compute_point, run_experiment
 from meliso.experiments.store import read_results
+from meliso.studies.vmm_errors.study import EXPERIMENTS, study_config, study_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -184,13 +184,14 @@ def test_serial_and_dask_give_identical_results(tmp_path):
 
 def test_study_files_are_shipped_and_accepted_by_run():
     for name in EXPERIMENTS:
-        path = REPO / "experiments" / "meliso" / f"{name}.yaml"
-        assert path.exists() and path.read_text() == study_file(f"{name}.yaml").read_text()
+        path = REPO / "experiments" / f"{name}.yaml"
+        assert path.exists() and path.read_text() == study_file(
+            f"experiments/{name}.yaml").read_text()
         cfg = load_experiment(path)
         assert {"physics", "neurosim"} == set(cfg.sweep.grid["model"])
     assert len(study_config("fig2a").point_specs()) == 22
     assert study_config("fig4", quick=True, models=("physics",)).trials == 100
-    table = yaml.safe_load((REPO / "experiments" / "meliso" / "table2.yaml").read_text())
+    table = yaml.safe_load((REPO / "experiments" / "table2.yaml").read_text())
     assert table["sweep"]["grid"]["nonideal"] == [False, True]
 
 

@@ -8,8 +8,8 @@ from scipy import stats
 
 from meliso.core import AnalogCore
 from meliso.devices import get_device
-from meliso.experiments.findings import FINDINGS
-from meliso.experiments.reproduce import reproduce_meliso, seed_table2
+from meliso.studies.vmm_errors.findings import FINDINGS
+from meliso.studies.vmm_errors.study import paper_table2, reproduce_meliso
 
 STATS = ["mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5"]
 COLUMNS = {
@@ -41,8 +41,8 @@ def test_quick_study_writes_every_output(quick_study):
                  "fig5a_physics", "fig5b_neurosim", "fig5_boxes_physics"):
         assert f"{stem}.png" in figures and f"{stem}.pdf" in figures
     report = (quick_study / "report.md").read_text()
-    for seed_row in seed_table2():  # the seed's Table II is set beside both models
-        assert f"| {seed_row['device']} | {seed_row['nonideal']} | {seed_row['best_fit']} |" in (
+    for paper_row in paper_table2():  # the paper's Table II is set beside both models
+        assert f"| {paper_row['device']} | {paper_row['nonideal']} | {paper_row['best_fit']} |" in (
             report)
     for finding in FINDINGS:
         assert f"### {finding.label}: " in report
@@ -78,8 +78,8 @@ def test_report_rebuilds_the_study_folder(quick_study):
 
 def test_physics_verdicts_on_the_quick_study(quick_study):
     """The physics findings the tests of test_population.py establish hold here too."""
-    from meliso.experiments.findings import FINDINGS as F
     from meliso.experiments.store import read_results
+    from meliso.studies.vmm_errors.findings import FINDINGS as F
 
     results = {n: read_results(quick_study / f"{n}-quick")
                for n in ("fig2a", "fig2b", "fig3", "fig4", "table2")}

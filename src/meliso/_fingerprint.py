@@ -27,13 +27,15 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "nn": ("numpy", "scipy", "numba", "scikit-learn", "torch"),
 }
 #: Sources (relative to the package, as path prefixes) that change no number.
-PRESENTATION = ("cli", "_io.py", "_validation.py", "_fingerprint.py", "analysis/plots.py",
-                "experiments/report.py", "experiments/findings.py", "experiments/cim_report.py",
-                "experiments/reproduce.py", "experiments/rundir.py", "experiments/store.py",
-                "experiments/limits.py", "_memory.py", "__main__.py")
+PRESENTATION = ("cli", "_io.py", "_validation.py", "_fingerprint.py", "_memory.py", "_yaml.py",
+                "_progress.py", "__main__.py", "analysis/plots.py", "experiments/report.py",
+                "experiments/rundir.py", "experiments/store.py", "experiments/executor.py",
+                "studies/__init__.py", "studies/vmm_errors/", "studies/bnn_tnn/report.py",
+                "studies/bnn_tnn/figures.py", "studies/bnn_tnn/findings.py",
+                "studies/bnn_tnn/run.py", "studies/bnn_tnn/__init__.py")
 #: Sources outside a scope's computation.
 OUTSIDE: dict[str, tuple[str, ...]] = {
-    "vmm": ("nn/", "data/", "linalg/", "experiments/cim.py"),
+    "vmm": ("nn/", "data/", "linalg/", "studies/bnn_tnn/"),
     "nn": ("linalg/",),
 }
 

@@ -553,7 +553,7 @@ def report(
         help="a run or study folder meliso wrote (meliso run, meliso reproduce)")],
 ) -> None:
     """Rebuild a run's or a study's figures and report from its stored results."""
-    from .experiments.rebuild import rebuild_report
+    from .studies import rebuild_report
 
     _out.print(f"wrote {rebuild_report(run_dir)}")
 
@@ -581,7 +581,7 @@ def reproduce(
     quiet: QuietOpt = False,
 ) -> None:
     """Reproduce a paper's study end to end: CSVs, figures and a report (cached, resumable)."""
-    from .experiments.reproduce import MODELS, reproduce_meliso
+    from .studies.vmm_errors.study import MODELS, reproduce_meliso
 
     if study not in ("meliso", "cim"):
         _fail(f"study = '{study}': allowed studies are: meliso, cim")
@@ -592,7 +592,7 @@ def reproduce(
     t0 = time.perf_counter()
     with _Progress(quiet) as progress:
         if study == "cim":
-            from .experiments.cim import reproduce_cim
+            from .studies.bnn_tnn.run import reproduce_cim
 
             report_path = reproduce_cim(
                 out_dir, dataset=dataset, quick=quick, data_dir=data_dir, executor=ex,

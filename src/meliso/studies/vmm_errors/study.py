@@ -1,15 +1,15 @@
-"""The built-in MELISO study (seed 000): Figs. 2-5 and Table II with both models.
+"""The built-in MELISO study (Chowdhury et al. 2024): Figs. 2-5 and Table II, both models.
 
-``meliso reproduce meliso`` runs the five study experiments shipped in
-``experiments/meliso/*.yaml`` (the same files ``meliso run`` accepts), each into its own cached,
+``meliso reproduce meliso`` runs the five study experiments shipped in ``experiments/*.yaml``
+beside this module (the same files ``meliso run`` accepts), each into its own cached,
 resumable run directory under ``OUT``, then writes the study's own outputs into ``OUT``:
 
 - ``table2.csv`` (model, device, nonideal, best_fit and the statistics), ``fig2a.csv``
   (weight_bits), ``fig2b.csv`` (memory_window), ``fig3.csv`` (nl), ``fig4.csv`` (with_nl, c2c);
-- ``figures/``: the seed's figures as PNG and PDF, for each model;
-- ``report.md``: the seed's Table II beside both models and, for every seed finding, whether
+- ``figures/``: the paper's figures as PNG and PDF, for each model;
+- ``report.md``: the paper's Table II beside both models and, for every finding, whether
   each model reproduces it, with the numbers and the mechanism
-  (:mod:`meliso.experiments.findings`).
+  (:mod:`.findings`, with the claims and mechanisms in ``findings.yaml``).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .._io import atomic_write_text
-from .._validation import ParameterError
-from .config import ExperimentConfig, load_experiment
-from .executor import SERIAL, Executor, Session, open_session
-from .rundir import run_folder
-from .runner import ProgressCallback, run_experiment
-from .store import read_results
+from ..._io import atomic_write_text, write_csv
+from ..._validation import ParameterError
+from ..._yaml import load_yaml_text
+from ...experiments.config import ExperimentConfig, load_experiment
+from ...experiments.executor import SERIAL, Executor, Session, open_session
+from ...experiments.rundir import run_folder
+from ...experiments.runner import ProgressCallback, run_experiment
+from ...experiments.store import read_results
+from .report import write_study_report
 
 STUDY = "meliso"
 EXPERIMENTS = ("fig2a", "fig2b", "fig3", "fig4", "table2")
@@ -42,14 +42,15 @@ QUICK_TRIALS = 100
 
 
 def study_file(name: str) -> Path:
-    """Path of a shipped study file (``fig2a.yaml``, ``seed_table2.csv``...)."""
-    return Path(str(resources.files("meliso.experiments") / "studies" / STUDY / name))
+    """Path of a shipped study file (``experiments/fig2a.yaml``, ``paper_table2.csv``...)."""
+    return Path(str(resources.files(__package__) / name))
 
 
 def study_config(name: str, *, quick: bool = False,
                  models: tuple[str, ...] = MODELS) -> ExperimentConfig:
     """A study experiment, with fewer trials (``quick``) or fewer models if asked."""
-    data: dict[str, Any] = yaml.safe_load(study_file(f"{name}.yaml").read_text())
+    path = study_file(f"experiments/{name}.yaml")
+    data: dict[str, Any] = load_yaml_text(path.read_text(), str(path))
     if quick:
         data["trials"] = QUICK_TRIALS
         data["name"] = f"{name}-quick"
@@ -57,22 +58,14 @@ def study_config(name: str, *, quick: bool = False,
     return load_experiment(data)
 
 
-def seed_table2() -> list[dict[str, Any]]:
-    """Seed 000 Table II, as published (shipped as data)."""
-    rows = list(csv.DictReader(io.StringIO(study_file("seed_table2.csv").read_text())))
+def paper_table2() -> list[dict[str, Any]]:
+    """Table II of Chowdhury et al. 2024, as published (shipped as data)."""
+    rows = list(csv.DictReader(io.StringIO(study_file("paper_table2.csv").read_text())))
     for r in rows:
         r["nonideal"] = r["nonideal"] == "true"
         for k in ("mean", "variance", "skewness", "kurtosis"):
             r[k] = float(r[k])
     return rows
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
 
 
 def reproduce_meliso(
@@ -116,9 +109,7 @@ def write_meliso_outputs(root: Path, results: dict[str, list[dict[str, Any]]], *
             cols.append("best_fit")
         write_csv(root / f"{name}.csv", rows, [*cols, *STAT_COLUMNS, "n", "n_nonfinite",
                                                *([] if name == "table2" else ["best_fit"])])
-    from .findings import write_study_report
-
-    return write_study_report(root, results, seed_table2(), quick=quick)
+    return write_study_report(root, results, paper_table2(), quick=quick)
 
 
 def rebuild_meliso(root: Path) -> Path:

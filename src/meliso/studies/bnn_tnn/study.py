@@ -1,4 +1,5 @@
-"""The built-in seed 003 study: BNN/TNN CNNs on binary 1T1R crossbars (Figs. 2-5).
+"""The built-in Cubero-Cascante et al. 2025 study: BNN/TNN CNNs on binary 1T1R crossbars
+(their Figs. 2-5).
 
 ``meliso reproduce cim`` trains (or reuses) each network's checkpoint, then runs every point on
 the experiment engine (:func:`meliso.experiments.runner.run_points`: cached by content hash,
@@ -7,13 +8,13 @@ resumable, serial or Dask) into one run directory, and writes the study's output
 - ``adc_histograms.csv`` and Fig. 2: ADC outputs per layer for each encoding, from a profiling
   run over ``profile_images`` training images with ideal devices, wires and ADC;
 - ``accuracy_vs_rp.csv`` and Fig. 3: accuracy on ``images`` test images against the bit-line
-  segment resistance R_p (seed 003 Algorithm 1's parasitic; solved exactly by the ladder), for
+  segment resistance R_p (the paper's Algorithm 1 parasitic; solved exactly by the ladder), for
   every Table III technology, crossbar size and encoding, with an ideal ADC;
 - ``accuracy_vs_adc.csv`` and Fig. 4: accuracy against ADC bits, with the per-layer scale
   calibrated (eqs. 6-7, on ``calibration_images`` training images) and not, without wires;
 - ``energy.csv`` and Fig. 5: MAC/J and column utilisation against crossbar size with
   calibrated 4-bit ADCs (BNN with B-I, TNN with T-I; ``energy_by_encoding.csv`` has all);
-- ``report.md``: software baselines beside the seed's, and each seed trend checked.
+- ``report.md``: software baselines beside the paper's, and each of its trends checked.
 
 Encodings: a BNN runs with all four of Table I; a TNN's zero inputs exist only in T-I and T-II.
 The test images are a fixed random sample (seeded) of the test split; the calibration and
@@ -34,22 +35,17 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, StrictStr, model_validator
 
-from .. import __version__
-from .._fingerprint import code_fingerprint
-from .._validation import ParameterError, validate_model
-from ..devices import TABLE_III, BinaryDevice, get_device
-from ..periphery.adc import check_adc_bits
-from .executor import SERIAL, Executor, Session
-from .rundir import NAME_PATTERN, run_folder
-from .runner import ProgressCallback, run_points
-from .store import RunStore
+from ... import __version__
+from ..._fingerprint import code_fingerprint
+from ..._validation import ParameterError, validate_model
+from ...devices import TABLE_III, BinaryDevice, get_device
+from ...experiments.rundir import NAME_PATTERN
+from ...periphery.adc import check_adc_bits
 
 STUDY = "cim"
 ENCODINGS_FOR = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
 ENERGY_ENCODING = {"BNN": "B-I", "TNN": "T-I"}
 NETWORK_FOR = {"digits": "lenet5", "mnist5k": "lenet5", "mnist": "lenet5", "cifar10": "vgg7"}
-SEED_BASELINE = {("lenet5", "BNN"): 99.05, ("lenet5", "TNN"): 99.35,
-                 ("vgg7", "BNN"): 90.18, ("vgg7", "TNN"): 92.56}
 
 
 MAX_CROSSBAR = 4096
@@ -58,7 +54,7 @@ WireOhm = Annotated[float, Strict(), Field(ge=0, le=1e6)]
 
 
 class CimConfig(BaseModel):
-    """The study's settings (defaults: the seed's; ``quick`` trims every axis)."""
+    """The study's settings (defaults: the paper's; ``quick`` trims every axis)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -167,15 +163,16 @@ def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
 
 
 @functools.lru_cache(maxsize=2)
-def _dataset(name: str, data_dir: str | None) -> Any:
-    from ..data import load_dataset
+def cached_dataset(name: str, data_dir: str | None) -> Any:
+    """The dataset (read once per process: the points of a run share it)."""
+    from ...data import load_dataset
 
     return load_dataset(name, data_dir)
 
 
 @functools.lru_cache(maxsize=4)
 def _checkpoint(path: str, sha: str) -> Any:
-    from ..nn import load_checkpoint
+    from ...nn import load_checkpoint
 
     return load_checkpoint(path)[0]
 
@@ -184,10 +181,10 @@ def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64
     """Run one point: its record (accuracy, energy, histograms) and its predicted labels."""
     import torch
 
-    from ..nn import to_crossbar
+    from ...nn import to_crossbar
 
     t0 = time.perf_counter()
-    data = _dataset(point.dataset, point.data_dir)
+    data = cached_dataset(point.dataset, point.data_dir)
     model = _checkpoint(point.checkpoint, point.checkpoint_sha)
     hw = to_crossbar(model, technology=point.technology, encoding=point.encoding,
                      crossbar=point.crossbar, adc_bits=point.adc_bits,
@@ -257,8 +254,8 @@ def ensure_checkpoints(config: CimConfig, root: Path, data_dir: str | None,
 
     A checkpoint found there is read safely (:func:`meliso.nn.load_checkpoint`) and reused only
     if it was trained for this study's network, quantisation, dataset, epochs and seed."""
-    from ..nn import load_checkpoint, save_checkpoint, train
-    from ..nn.train import DEFAULT_EPOCHS
+    from ...nn import load_checkpoint, save_checkpoint, train
+    from ...nn.train import DEFAULT_EPOCHS
 
     epochs = config.epochs if config.epochs is not None else DEFAULT_EPOCHS[config.network]
     out: dict[str, tuple[str, str]] = {}
@@ -276,63 +273,8 @@ def ensure_checkpoints(config: CimConfig, root: Path, data_dir: str | None,
         else:
             if log is not None:
                 log(f"training {config.network} {quant} on {config.dataset}")
-            result = train(config.network, quant, _dataset(config.dataset, data_dir),
+            result = train(config.network, quant, cached_dataset(config.dataset, data_dir),
                            epochs=config.epochs, seed=config.seed)
             save_checkpoint(result, path)
         out[quant] = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     return out
-
-
-def reproduce_cim(
-    out: str | Path = "runs/cim",
-    *,
-    dataset: str = "mnist5k",
-    quick: bool = False,
-    data_dir: str | None = None,
-    executor: Executor | Session = SERIAL,
-    on_point: ProgressCallback | None = None,
-    log: Any = None,
-    config: CimConfig | None = None,
-    force: bool = False,
-) -> Path:
-    """Run the study into ``out``; returns the path of its report.
-
-    ``out`` must be new, empty or this study's own folder; ``force`` recomputes it in place
-    (checkpoints retrained). The dataset is read before anything is written, so a missing
-    ``--data-dir`` leaves nothing behind."""
-    if config is None:
-        config = quick_config(dataset) if quick else validate_model(CimConfig,
-                                                                     {"dataset": dataset})
-    _dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
-    with run_folder(out, "run", study=STUDY, force=force) as root:
-        store = RunStore(root, config, fingerprint=code_fingerprint("nn"))
-        checkpoints = ensure_checkpoints(config, root, data_dir, log)
-        points = study_points(config, checkpoints, data_dir)
-        rows, _, _ = run_points(store, points, compute_cim_point, executor=executor,
-                                on_point=on_point)
-        from .cim_report import write_cim_outputs
-
-        return write_cim_outputs(root, config, rows, checkpoints)
-
-
-def rebuild_cim(root: Path) -> Path:
-    """``meliso report`` of a CIM study folder: its outputs again from the stored results."""
-    import yaml
-
-    from .store import read_results
-
-    try:
-        stored = yaml.safe_load((root / "config.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        raise ParameterError(f"{root} has no readable config.yaml") from None
-    config = validate_model(CimConfig, stored if isinstance(stored, dict) else {})
-    rows = read_results(root)
-    checkpoints: dict[str, tuple[str, str]] = {}
-    for quant in config.quants:
-        path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
-        if not path.is_file():
-            raise ParameterError(f"{path} is missing: run `meliso reproduce cim` again")
-        checkpoints[quant] = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-    from .cim_report import write_cim_outputs
-
-    return write_cim_outputs(root, config, rows, checkpoints)

@@ -1,0 +1,87 @@
+"""CSVs, figures and ``report.md`` of the Cubero-Cascante et al. 2025 study (:mod:`.study`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..._io import atomic_write_text, write_csv
+from ...periphery.energy import E_RD_REFERENCE_COLS
+from .figures import fig2, fig3, fig4, fig5
+from .findings import findings, paper_baseline
+from .study import ENERGY_ENCODING, CimConfig
+
+RP_COLUMNS = ["network", "quant", "technology", "crossbar", "encoding", "r_p_ohm", "accuracy"]
+ADC_COLUMNS = ["network", "quant", "encoding", "adc_bits", "calibrated", "accuracy"]
+ENERGY_COLUMNS = ["network", "quant", "crossbar", "mac_per_joule", "column_utilisation",
+                  "mac_per_joule_constant_rd"]
+
+
+def constant_rd_efficiency(row: dict[str, Any]) -> float:
+    """MAC/J of a point's reads had the row-driver energy been the 32-column NeuroSim reference
+    for every crossbar (the paper's Fig. 5 appears to assume a constant E_RD), from its per-layer
+    energies."""
+    rd = sum(layer["row_driver_energy_j"] for layer in row["layers"])
+    energy = row["energy_j"] - rd * (1 - E_RD_REFERENCE_COLS / row["crossbar"])
+    return float(row["macs"] / energy) if energy > 0 else float("nan")
+
+
+def write_cim_outputs(root: Path, config: CimConfig, rows: list[dict[str, Any]],
+                      checkpoints: dict[str, tuple[str, str]]) -> Path:
+    """CSVs, figures and report.md of a finished study; returns the report's path."""
+    from ...nn import load_checkpoint
+
+    fig3_rows = [r for r in rows if r["figure"] == "fig3"]
+    fig4_rows = [r for r in rows if r["figure"] == "fig4"]
+    fig5_rows = [{**r, "mac_per_joule_constant_rd": constant_rd_efficiency(r)} for r in rows
+            if r["figure"] == "fig5"]
+    write_csv(root / "accuracy_vs_rp.csv", fig3_rows, RP_COLUMNS)
+    write_csv(root / "accuracy_vs_adc.csv", fig4_rows, ADC_COLUMNS)
+    energy = [r for r in fig5_rows if r["encoding"] == ENERGY_ENCODING[r["quant"]]]
+    write_csv(root / "energy.csv", energy, ENERGY_COLUMNS)
+    write_csv(root / "energy_by_encoding.csv", fig5_rows,
+              [*ENERGY_COLUMNS[:3], "encoding", "energy_per_mac_j", *ENERGY_COLUMNS[3:]])
+    hist_rows = [{"network": r["network"], "quant": r["quant"], "encoding": r["encoding"],
+                  "layer": h["layer"], "code": c, "count": k}
+                 for r in rows if r["figure"] == "fig2" for h in r["histograms"]
+                 for c, k in zip(h["codes"], h["counts"], strict=True)]
+    write_csv(root / "adc_histograms.csv", hist_rows,
+              ["network", "quant", "encoding", "layer", "code", "count"])
+    fig2(root, rows)
+    fig3(root, fig3_rows, config)
+    fig4(root, fig4_rows, config)
+    fig5(root, fig5_rows, config)
+    meta = {q: load_checkpoint(p)[1] for q, (p, _) in checkpoints.items()}
+    ideal = defaultdict(list)
+    for r in fig3_rows:
+        if r["r_p_ohm"] == 0:
+            ideal[r["quant"]].append(r["accuracy"])
+    baselines = {q: float(np.mean(v)) for q, v in ideal.items()}
+    for q in config.quants:
+        baselines.setdefault(q, meta[q]["accuracy"])
+    lines = [f"# The Cubero-Cascante et al. 2025 study: {config.network} on {config.dataset}", "",
+             f"Points: {len(rows)}; test images per point: {config.images}; meliso's "
+             "parameters in `config.yaml`.", "",
+             "## Software baselines", "",
+             "| network | quant | epochs | test accuracy (software, full split) | "
+             f"ideal hardware, {config.images}-image sample | paper (full MNIST/CIFAR-10) |",
+             "|---|---|---|---|---|---|"]
+    for q in config.quants:
+        m = meta[q]
+        lines.append(f"| {config.network} | {q} | {m['epochs']} | {100 * m['accuracy']:.2f} % "
+                     f"| {100 * baselines[q]:.1f} % | "
+                     f"{paper_baseline(config.network, q):.2f} % |")
+    lines += ["", "Ideal hardware (no wires, ideal ADC) gives exactly the software logits "
+              "(`tests/test_nn.py`).", "", "## The paper's trends", "",
+              *findings(config, [*fig3_rows, *fig4_rows, *fig5_rows], baselines), "",
+              "## Files", "",
+              "`accuracy_vs_rp.csv` (Fig. 3), `accuracy_vs_adc.csv` (Fig. 4), `energy.csv` "
+              "(Fig. 5; `energy_by_encoding.csv` for every encoding), `adc_histograms.csv` "
+              "(Fig. 2), `figures/` (PNG and PDF), `results.parquet` (every point, with "
+              "per-layer statistics), `checkpoints/`.", ""]
+    path = root / "report.md"
+    atomic_write_text(path, "\n".join(lines))
+    return path

@@ -1,0 +1,1 @@
+"""Chowdhury et al. 2024 (MELISO): the VMM error study (`meliso reproduce meliso`)."""
