@@ -1,5 +1,6 @@
 """The experiment engine: validation, sweeps, seeding, executors, caching, resume, atomicity."""
 
+import json
 import os
 import signal
 import subprocess
@@ -149,7 +150,7 @@ def test_killed_process_resumes(tmp_path):
         fit: [normal, johnsonsu, shash]
     """))
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "meliso.cli", "run", str(exp), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "meliso", "run", str(exp), "--out",
                              str(out), "--quiet"], stderr=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -206,7 +207,12 @@ def test_cli_run_and_report(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["run", str(exp), "--out", str(tmp_path / "r"), "--quiet"])
     assert res.exit_code == 0, res.output
-    assert "2 points (2 computed, 0 cached)" in res.output
+    assert "computed" in res.output and "report.md" in res.output
+    res = runner.invoke(app, ["run", str(exp), "--out", str(tmp_path / "r"), "--json"])
+    assert json.loads(res.output) == {
+        "points": 2, "computed": 0, "cached": 2, "failed": 0,
+        "results": str(tmp_path / "r" / "results.parquet"),
+        "report": str(tmp_path / "r" / "report.md")}
     os.remove(tmp_path / "r" / "report.md")
     res = runner.invoke(app, ["report", str(tmp_path / "r")])
     assert res.exit_code == 0 and (tmp_path / "r" / "report.md").exists()

@@ -91,8 +91,9 @@ def test_force_recomputes_in_place_and_keeps_other_files(tmp_path):
     assert len(list((folder / "points").glob("*.json"))) == 3
     assert [r["trials"] for r in forced.rows] == [21] * 3 != [r["trials"] for r in first.rows]
     res = runner.invoke(app, ["run", _yaml(tmp_path, EXP), "--out", str(folder), "--force",
-                              "--quiet"])
-    assert res.exit_code == 0 and "2 computed, 0 cached" in res.output
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.splitlines()[-1])["computed"] == 2
 
 
 def test_a_run_that_computed_nothing_does_not_block_the_next(tmp_path):

@@ -2,10 +2,12 @@
 
 from .ideal import ideal_currents, series_conductance
 from .solve import METHODS, TOPOLOGIES, solve_currents
+from .wires import Wires
 
 __all__ = [
     "METHODS",
     "TOPOLOGIES",
+    "Wires",
     "ideal_currents",
     "series_conductance",
     "solve_currents",

@@ -1,8 +1,9 @@
-"""BinaryCore: binary/ternary matrices on binary 1T1R crossbars (seed 003 §II-B, §III).
+"""BinaryCore: binary/ternary matrices on binary 1T1R crossbars (Cubero-Cascante et al. 2025,
+§II-B and §III).
 
     core = BinaryCore(weights, technology="ReRAM-1", encoding="T-I", crossbar=(128, 128),
-                      adc_bits=None, adc_scale=1.0, r_bitline_ohm=0.0, r_wordline_ohm=0.0,
-                      circuit="auto", v_read_v=None)   # None: the device's V_read
+                      adc_bits=None, adc_scale=1.0, wires=Wires(r_bitline_ohm=1.0),
+                      v_read_v=None)   # None: the device's V_read; wires also as keywords
     y = core.matmul(x)        # x (batch, rows) in {-1, 1} or {-1, 0, 1}; y ~ x @ weights
     core.calibrate(x_profile) # the layer scale s_l of eqs. 6-7
     core.stats                # MVM cycles, ADC conversions, active rows/cols, energy (eqs. 8-9)
@@ -39,8 +40,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..circuit import series_conductance, solve_currents
-from ..circuit.solve import METHODS, check_wires
+from .._validation import ParameterError, check_range, validate_model
+from ..circuit import Wires, series_conductance, solve_currents
 from ..devices import BinaryDevice, get_device
 from ..devices.binary import program_binary
 from ..mapping.encodings import (
@@ -193,11 +194,11 @@ def crossbar_shape(value: Any, name: str) -> tuple[int, int]:
     """(rows, columns) of a crossbar given as N (N x N) or a pair, checked."""
     pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
-        raise ValueError(f"{name} must be an int or (rows, cols) ints; got {value!r}")
+        raise ParameterError(f"{name} must be an int or (rows, cols) ints; got {value!r}")
     rows, cols = int(pair[0]), int(pair[1])
     if rows < 1 or cols < 2 or cols % 2:
-        raise ValueError(f"{name} = ({rows}, {cols}) is out of range: allowed rows >= 1 and an "
-                         "even number of columns >= 2 (a weight is a pair of columns)")
+        raise ParameterError(f"{name} = ({rows}, {cols}) is out of range: allowed rows >= 1 "
+                             "and an even number of columns >= 2 (a weight is a pair of columns)")
     return rows, cols
 
 
@@ -211,44 +212,42 @@ class BinaryCore:
         encoding: str = "T-I",
         crossbar: int | tuple[int, int] = (128, 128),
         adc_bits: int | None = None,
-        adc_scale: float = 1.0,
-        r_bitline_ohm: float = 0.0,
-        r_wordline_ohm: float = 0.0,
-        circuit: str = "auto",
-        v_read_v: float | None = None,
         *,
+        adc_scale: float = 1.0,
+        wires: Wires | None = None,
+        v_read_v: float | None = None,
         energy: EnergyModel | None = None,
         rng: np.random.Generator | None = None,
+        **wire_settings: Any,
     ) -> None:
         self.weights = check_weights(weights)
         dev = get_device(technology)
         if not isinstance(dev, BinaryDevice):
-            raise ValueError(f"technology {dev.name!r} is an analog device: allowed binary "
-                             "presets (seed 003 Table III: ReRAM-1, PCM, ReRAM-2, Perovskite, "
-                             "IFG) or a BinaryDevice")
+            raise ParameterError(
+                f"technology {dev.name!r} is an analog device: allowed binary presets "
+                "(Cubero-Cascante et al. 2025 Table III: ReRAM-1, PCM, ReRAM-2, Perovskite, "
+                "IFG) or a BinaryDevice")
         self.device = dev
         self.encoding: Encoding = get_encoding(encoding)
         self.crossbar = crossbar_shape(crossbar, "crossbar")
         check_adc_bits(adc_bits)
         self.adc_bits = adc_bits
-        if not (adc_scale > 0 and np.isfinite(adc_scale)):
-            raise ValueError(f"adc_scale = {adc_scale!r} is out of range: allowed 0 < adc_scale")
+        check_range("adc_scale", adc_scale, lo=0, lo_open=True, hi=1e12)
         self.adc_scale = float(adc_scale)
-        if circuit not in METHODS:
-            raise ValueError(f"circuit = {circuit!r}: allowed {', '.join(METHODS)}")
-        check_wires(float(r_bitline_ohm), float(r_wordline_ohm), circuit, "1t1r",
-                    label="circuit")
-        self.r_bitline_ohm, self.r_wordline_ohm = float(r_bitline_ohm), float(r_wordline_ohm)
-        self.circuit = circuit
+        self.wires = wires if wires is not None else validate_model(Wires, wire_settings)
+        if wires is not None and wire_settings:
+            raise ParameterError(f"give the wires either as wires= or as "
+                                 f"{', '.join(wire_settings)}, not both")
+        if self.wires.topology != "1t1r":
+            raise ParameterError(f"topology = {self.wires.topology!r}: allowed '1t1r' (a "
+                                 "BinaryCore is a 1T1R crossbar)")
         v_read_v = dev.v_read_v if v_read_v is None else v_read_v
-        if not (0 < v_read_v <= 10):
-            raise ValueError(f"v_read_v = {v_read_v!r} is out of range: allowed 0 < v_read_v "
-                             "<= 10")
+        check_range("v_read_v", v_read_v, lo=1e-3, hi=10)
         self.v_read_v = float(v_read_v)
         if dev.sigma_read > 0:
-            raise ValueError(f"sigma_read = {dev.sigma_read:g}: BinaryCore models the spread of "
-                             "programmed states (sigma_program) but not per-read noise; allowed "
-                             "sigma_read = 0")
+            raise ParameterError(
+                f"sigma_read = {dev.sigma_read:g}: BinaryCore models the spread of programmed "
+                "states (sigma_program) but not per-read noise; allowed sigma_read = 0")
         self.energy = energy if energy is not None else EnergyModel()
         if dev.sigma_program > 0 and rng is None:
             rng = np.random.default_rng(0)
@@ -270,7 +269,7 @@ class BinaryCore:
 
     @property
     def wired(self) -> bool:
-        return self.r_bitline_ohm > 0 or self.r_wordline_ohm > 0
+        return self.wires.r_bitline_ohm > 0 or self.wires.r_wordline_ohm > 0
 
     def _program(self, rng: np.random.Generator | None) -> None:
         rows, cols = self.weights.shape
@@ -304,20 +303,22 @@ class BinaryCore:
         g = self.g_s[tr, tc]
         if not self.wired:
             return np.asarray(v @ g)
-        return solve_currents(g, v, r_bitline_ohm=self.r_bitline_ohm,
-                              r_wordline_ohm=self.r_wordline_ohm, topology="1t1r",
-                              method=self.circuit)  # type: ignore[arg-type]
+        w = self.wires
+        return solve_currents(g, v, r_bitline_ohm=w.r_bitline_ohm,
+                              r_wordline_ohm=w.r_wordline_ohm, topology="1t1r",
+                              method=w.circuit)
 
     def _currents(self, planes: FloatArray, tr: int, tc: int) -> FloatArray:
         """Pair current differences (reads, pairs) of tile (tr, tc) for pulse planes
         (reads, R) of its row tile (without wires only the filled part is computed)."""
         n, m = int(self.active_rows[tr, tc]), int(self.active_cols[tr, tc])
         v = planes * self.v_read_v
-        if self.r_wordline_ohm > 0:  # idle columns load the word lines: the whole crossbar
+        if self.wires.r_wordline_ohm > 0:  # idle columns load the word lines: whole crossbar
             i = self._solve(v, tr, tc)[:, : 2 * m]
         elif self.wired:  # bit-line segments only: columns are independent, rows are not
-            i = solve_currents(self.g_s[tr, tc, :, : 2 * m], v, r_bitline_ohm=self.r_bitline_ohm,
-                               topology="1t1r", method=self.circuit)  # type: ignore[arg-type]
+            i = solve_currents(self.g_s[tr, tc, :, : 2 * m], v,
+                               r_bitline_ohm=self.wires.r_bitline_ohm, topology="1t1r",
+                               method=self.wires.circuit)
         else:
             i = v[:, :n] @ self.g_s[tr, tc, :n, : 2 * m]
         return np.asarray(i[:, 0::2] - i[:, 1::2])
@@ -330,7 +331,7 @@ class BinaryCore:
         v = v[None] if single else v
         rows, cols = self.weights.shape
         if v.ndim != 2 or v.shape[1] != rows:
-            raise ValueError(f"x must be ({rows},) or (batch, {rows}); got shape "
+            raise ParameterError(f"x must be ({rows},) or (batch, {rows}); got shape "
                              f"{np.asarray(x).shape}")
         enc = self.encoding
         planes = enc.planes(v)  # (cycles, batch, rows); raises for invalid inputs
@@ -375,8 +376,8 @@ class BinaryCore:
         v = self.encoding.planes(np.atleast_2d(np.asarray(x, dtype=np.float64)))
         tr, tc = tile
         if not (0 <= tr < self.grid[0] and 0 <= tc < self.grid[1]):
-            raise ValueError(f"tile = {tile!r} is out of range: allowed (0 ... {self.grid[0] - 1}"
-                             f", 0 ... {self.grid[1] - 1})")
+            raise ParameterError(f"tile = {tile!r} is out of range: allowed (0 ... "
+                                 f"{self.grid[0] - 1}, 0 ... {self.grid[1] - 1})")
         r_x = self.crossbar[0]
         planes = np.zeros((*v.shape[:2], r_x))
         part = v[:, :, tr * r_x:(tr + 1) * r_x]

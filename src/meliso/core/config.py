@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..circuit.solve import check_wires
+from ..circuit.wires import Wires
 from .readmodel import ReadModel, model_names, read_model
 
 
-class CoreConfig(BaseModel):
-    """Validated settings of :class:`meliso.core.AnalogCore` (frozen)."""
+class CoreConfig(Wires):
+    """Validated settings of :class:`meliso.core.AnalogCore` (frozen); the wire fields and
+    their rules are :class:`meliso.circuit.Wires`'."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -47,20 +48,6 @@ class CoreConfig(BaseModel):
     bits_per_slice: int | None = Field(
         None, ge=1, le=24,
         description="bits per slice (binary devices: 1; analog default: fit the device levels)",
-    )
-    r_bitline_ohm: float = Field(
-        0.0, ge=0, le=1e6,
-        description="bit-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
-    )
-    r_wordline_ohm: float = Field(
-        0.0, ge=0, le=1e6,
-        description="word-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
-    )
-    circuit: Literal["auto", "ideal", "chain", "ladder", "nodal"] = Field(
-        "auto", description="circuit solver (meliso.circuit.solve_currents)"
-    )
-    topology: Literal["1t1r", "passive"] = Field(
-        "1t1r", description="1t1r: rows at 0 V switched off; passive: every cell connected"
     )
     calibration: Literal["none", "two-point"] | None = Field(
         None,
@@ -147,10 +134,4 @@ class CoreConfig(BaseModel):
                 f"calibration_t_max = {self.calibration_t_max} is out of range: allowed "
                 f"calibration_t_max <= {limit:g} ({what})"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _wires(self) -> CoreConfig:
-        check_wires(self.r_bitline_ohm, self.r_wordline_ohm, self.circuit, self.topology,
-                    label="circuit")
         return self

@@ -167,8 +167,7 @@ class PhysicsArrays:
         otherwise every tile through :func:`meliso.circuit.solve_currents`.
         """
         cfg = self.config
-        if cfg.r_bitline_ohm == 0 and cfg.r_wordline_ohm == 0 and cfg.circuit in ("auto",
-                                                                                   "ideal"):
+        if cfg.no_parasitics:
             return ideal_currents(g_s, v[:, :, None])
         out = np.empty((*g_s.shape[:3], v.shape[-2], g_s.shape[-1]))
         for s, tr, tc in np.ndindex(*g_s.shape[:3]):

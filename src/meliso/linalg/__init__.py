@@ -2,7 +2,6 @@
 matrix-vector product runs on them (MELISO's In-Memory Linear Solver direction)."""
 
 from .matrix import CrossbarMatrix, as_sparse
-from .measure import product_errors
 from .problems import poisson2d, problem, random_spd
 from .solvers import (
     METHODS,
@@ -16,7 +15,8 @@ from .solvers import (
     richardson,
     solve,
 )
+from .tasks import matvec_task, product_errors, solve_task
 
 __all__ = ["METHODS", "CrossbarMatrix", "LPResult", "SolveResult", "as_sparse", "cg", "gmres",
-           "kaczmarz", "pdhg", "poisson2d", "problem", "product_errors", "random_spd", "refine",
-           "richardson", "solve"]
+           "kaczmarz", "matvec_task", "pdhg", "poisson2d", "problem", "product_errors",
+           "random_spd", "refine", "richardson", "solve", "solve_task"]

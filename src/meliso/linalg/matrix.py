@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from .._memory import check_memory
+from .._progress import Progress, tick
 from .._validation import ParameterError
 from ..core import AnalogCore
 from ..core.plan import plan_core
@@ -241,7 +242,7 @@ class CrossbarMatrix:
                  tile: tuple[int, int] = (256, 256), seed: int = 0,
                  energy: EnergyModel | None = None, residual_arrays: int = 0,
                  part_blocks: int = 256, client: Any = None, reads: int = 1,
-                 **settings: Any) -> None:
+                 progress: Progress | None = None, **settings: Any) -> None:
         self.matrix = as_sparse(a)
         self.shape: tuple[int, int] = (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
         rows_t, cols_t = (int(tile[0]), int(tile[1]))
@@ -285,6 +286,8 @@ class CrossbarMatrix:
                     device, seed, index, residual_arrays, dict(settings), reads)
             if client is None:
                 self.parts.append(MatrixPart(*args))
+                tick(progress, "programming tiles", min(start + part_blocks, len(blocks)),
+                     len(blocks))
             else:
                 self.parts.append(client.submit(MatrixPart, *args, actor=True, pure=False))
         if client is not None:

@@ -28,6 +28,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import ParameterError
+
 FloatArray = NDArray[np.float64]
 EncodingName = Literal["B-I", "B-II", "T-I", "T-II"]
 ENCODINGS: tuple[EncodingName, ...] = ("B-I", "B-II", "T-I", "T-II")
@@ -77,7 +79,7 @@ def get_encoding(name: str) -> Encoding:
     for key, enc in _TABLE_I.items():
         if key.lower() == str(name).strip().lower():
             return enc
-    raise ValueError(f"encoding = {name!r}: allowed {', '.join(ENCODINGS)} (seed 003 Table I)")
+    raise ParameterError(f"encoding = {name!r}: allowed {', '.join(ENCODINGS)} (seed 003 Table I)")
 
 
 def check_inputs(x: ArrayLike, encoding: Encoding) -> FloatArray:
@@ -85,11 +87,11 @@ def check_inputs(x: ArrayLike, encoding: Encoding) -> FloatArray:
     v = np.asarray(x, dtype=np.float64)
     if encoding.ternary:
         if not np.all((v == -1) | (v == 0) | (v == 1)):
-            raise ValueError(f"inputs of encoding {encoding.name} must be -1, 0 or 1")
+            raise ParameterError(f"inputs of encoding {encoding.name} must be -1, 0 or 1")
     elif not np.all((v == -1) | (v == 1)):
         why = (" (it has no pulse for 0: a zero input needs a ternary encoding, T-I or T-II)"
                if np.any(v == 0) else "")
-        raise ValueError(f"inputs of encoding {encoding.name} must be -1 or 1{why}")
+        raise ParameterError(f"inputs of encoding {encoding.name} must be -1 or 1{why}")
     return v
 
 
@@ -97,9 +99,9 @@ def check_weights(w: ArrayLike) -> FloatArray:
     """``w`` as float64 if every entry is -1, 0 or 1 (a binary or ternary weight)."""
     v = np.asarray(w, dtype=np.float64)
     if v.ndim != 2 or min(v.shape) == 0:
-        raise ValueError(f"weights must be a non-empty (rows, cols) array; got shape {v.shape}")
+        raise ParameterError(f"weights must be a non-empty (rows, cols) array; got shape {v.shape}")
     if not np.all((v == -1) | (v == 0) | (v == 1)):
-        raise ValueError("weights must be -1, 0 or 1 (binary or ternary networks)")
+        raise ParameterError("weights must be -1, 0 or 1 (binary or ternary networks)")
     return v
 
 

@@ -15,11 +15,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pip install 'meliso[nn]'"
     ) from exc
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, train_checkpoint
 from .crossbar import CrossbarNet, to_crossbar
 from .models import NETS, QuantNet, build_model, lenet5, vgg7
 from .quant import QUANTS
 from .train import evaluate, predict, train
 
 __all__ = ["NETS", "QUANTS", "CrossbarNet", "QuantNet", "build_model", "evaluate", "lenet5",
-           "load_checkpoint", "predict", "save_checkpoint", "to_crossbar", "train", "vgg7"]
+           "load_checkpoint", "predict", "save_checkpoint", "to_crossbar", "train",
+           "train_checkpoint", "vgg7"]

@@ -18,10 +18,12 @@ from typing import Any
 import torch
 
 from .._io import atomic_write_bytes
+from .._progress import Progress
 from .._validation import ParameterError
+from ..data import load_dataset
 from .models import NETS, QuantNet, build_model
 from .quant import QUANTS
-from .train import TrainResult
+from .train import TrainResult, train
 
 #: Metadata every checkpoint carries, with the plain type each must have.
 FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -94,3 +96,26 @@ def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
                              f"{meta['quant']}: {str(exc).splitlines()[0]}") from None
     model.eval()
     return model, meta
+
+
+def train_checkpoint(net: str, quant: str, dataset: str = "mnist5k", *,
+                     data_dir: str | Path | None = None, epochs: int | None = None,
+                     seed: int = 0, out: str | Path | None = None, force: bool = False,
+                     progress: Progress | None = None) -> dict[str, Any]:
+    """Train ``net`` ``quant`` on ``dataset`` and save its checkpoint at ``out`` (default:
+    ``runs/checkpoints/NET-QUANT-DATASET.pt``); returns what was trained and where.
+
+    An existing file is never overwritten, except with ``force`` and only if it is itself a
+    meliso checkpoint (read safely first)."""
+    path = Path(out or f"runs/checkpoints/{net}-{quant}-{dataset}.pt")
+    if path.exists():
+        if not force:
+            raise ParameterError(f"{path} exists; checkpoints are never overwritten: choose "
+                                 "another --out, or --force to replace it")
+        load_checkpoint(path)  # replaces only a meliso checkpoint
+    data = load_dataset(dataset, data_dir)
+    result = train(net, quant, data, epochs=epochs, seed=seed, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(result, path)
+    return {"net": net, "quant": quant, "dataset": dataset, "epochs": result.epochs,
+            "accuracy": result.accuracy, "seconds": result.seconds, "checkpoint": str(path)}

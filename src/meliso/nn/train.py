@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._progress import Progress, tick
 from ..data import Dataset
 from .models import QuantNet, build_model, clip_weights
 
@@ -47,8 +48,9 @@ def predict(model: nn.Module, x: np.ndarray, batch: int = 500) -> np.ndarray:
 
 
 def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr: float = 1e-3,
-          batch: int = 64, seed: int = 0) -> TrainResult:
-    """Train ``net`` (lenet5 | vgg7) as ``quant`` (BNN | TNN) on ``data``'s training split."""
+          batch: int = 64, seed: int = 0, progress: Progress | None = None) -> TrainResult:
+    """Train ``net`` (lenet5 | vgg7) as ``quant`` (BNN | TNN) on ``data``'s training split;
+    ``progress`` hears of every finished epoch."""
     epochs = DEFAULT_EPOCHS.get(net, 15) if epochs is None else epochs
     if epochs < 1 or batch < 1 or not lr > 0:
         raise ValueError("epochs >= 1, batch >= 1 and lr > 0 are required")
@@ -63,7 +65,7 @@ def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr:
     y_all = torch.from_numpy(data.y_train)
     losses = []
     t0 = time.perf_counter()
-    for _ in range(epochs):
+    for epoch in range(epochs):
         model.train()
         order = torch.from_numpy(gen.permutation(len(y_all)))
         total, count = 0.0, 0
@@ -80,6 +82,7 @@ def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr:
             total += float(loss.detach()) * len(idx)
             count += len(idx)
         losses.append(total / max(count, 1))
+        tick(progress, "training epochs", epoch + 1, epochs)
     seconds = time.perf_counter() - t0
     accuracy = evaluate(model, data.x_test, data.y_test)
     return TrainResult(model, accuracy, losses, seconds, data.name, epochs, seed)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import ParameterError
+
 FloatArray = NDArray[np.float64]
 MAX_ADC_BITS = 24
 
@@ -25,8 +27,8 @@ def check_adc_bits(bits: int | None) -> None:
         return
     if isinstance(bits, bool) or not isinstance(bits, int | np.integer) or not (
             2 <= bits <= MAX_ADC_BITS):
-        raise ValueError(f"adc_bits = {bits!r} is out of range: allowed None (ideal) or integer "
-                         f"2 <= adc_bits <= {MAX_ADC_BITS}")
+        raise ParameterError(f"adc_bits = {bits!r} is out of range: allowed None (ideal) or "
+                             f"integer 2 <= adc_bits <= {MAX_ADC_BITS}")
 
 
 def max_code(bits: int | None) -> float:
@@ -38,7 +40,7 @@ def adc_convert(a: ArrayLike, step: float, bits: int | None) -> FloatArray:
     """Output codes d = clip(floor(a / step + 0.5), -(2^(b-1) - 1), 2^(b-1) - 1) (eq. 4)."""
     check_adc_bits(bits)
     if not step > 0 or not np.isfinite(step):
-        raise ValueError(f"ADC step = {step!r} is out of range: allowed 0 < step < inf")
+        raise ParameterError(f"ADC step = {step!r} is out of range: allowed 0 < step < inf")
     d = np.floor(np.asarray(a, dtype=np.float64) / step + 0.5)
     top = max_code(bits)
     return np.clip(d, -top, top) if np.isfinite(top) else d
@@ -48,7 +50,7 @@ def calibration_target(codes: ArrayLike) -> float:
     """y*_max = max(|mu - 3 sigma|, |mu + 3 sigma|) of profiled ADC outputs (eq. 7)."""
     c = np.asarray(codes, dtype=np.float64)
     if c.size == 0:
-        raise ValueError("calibration needs at least one profiled ADC output")
+        raise ParameterError("calibration needs at least one profiled ADC output")
     mu, sigma = float(c.mean()), float(c.std())
     return max(abs(mu - 3 * sigma), abs(mu + 3 * sigma))
 

@@ -41,6 +41,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._validation import ParameterError
+
 FloatArray = NDArray[np.float64]
 
 # Andrulis et al. 2024 (arXiv:2404.06553), fit to Murmann's ADC survey
@@ -76,11 +78,11 @@ def adc_energy_j(bits: float, tech_nm: float = 32.0, sample_rate_hz: float = 1e8
     below the model, which is a survey trend, not a best-case design.
     """
     if not (bits > 0 and math.isfinite(bits)):
-        raise ValueError(f"bits = {bits!r} is out of range: allowed 0 < bits")
+        raise ParameterError(f"bits = {bits!r} is out of range: allowed 0 < bits")
     if not tech_nm > 0 or not sample_rate_hz > 0:
-        raise ValueError("tech_nm and sample_rate_hz must be > 0")
+        raise ParameterError("tech_nm and sample_rate_hz must be > 0")
     if low_bits not in ("extrapolate", "clamp"):
-        raise ValueError(f"low_bits = {low_bits!r}: allowed 'extrapolate' or 'clamp'")
+        raise ParameterError(f"low_bits = {low_bits!r}: allowed 'extrapolate' or 'clamp'")
     if low_bits == "clamp":
         bits = max(bits, ADC_MODEL_MIN_BITS)
     sndr = _SNDR_DB_PER_BIT * bits + _SNDR_DB_OFFSET

@@ -14,6 +14,7 @@ anything is drawn adds these.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._memory import check_memory
+from .._validation import ParameterError
+from ..circuit import Wires
 from ..core.binary import BinaryCore, CoreStats, crossbar_shape
 from ..mapping.encodings import get_encoding
 from ..periphery.energy import EnergyModel
@@ -39,6 +42,7 @@ class BinaryPopulation:
     core: BinaryCore
     stats: CoreStats
     adc_scale: float
+    seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         e = self.errors
@@ -47,13 +51,14 @@ class BinaryPopulation:
             "technology": core.device.name, "encoding": core.encoding.name,
             "crossbar": list(core.crossbar), "adc_bits": core.adc_bits,
             "adc_scale": self.adc_scale, "size": list(core.weights.shape),
-            "r_bitline_ohm": core.r_bitline_ohm, "r_wordline_ohm": core.r_wordline_ohm,
-            "circuit": core.circuit,
+            "r_bitline_ohm": core.wires.r_bitline_ohm,
+            "r_wordline_ohm": core.wires.r_wordline_ohm, "circuit": core.wires.circuit,
             "error_mean": float(e.mean()), "error_rms": float(np.sqrt(np.mean(e * e))),
             "error_max_abs": float(np.abs(e).max()),
             "exact_fraction": float(np.mean(e == 0)),
             "rms_exact": float(np.sqrt(np.mean(self.exact**2))),
             **self.stats.summary(),
+            "seconds": self.seconds,
         }
 
 
@@ -88,9 +93,7 @@ def binary_vmm_population(
     weights: Literal["binary", "ternary", "auto"] = "auto",
     zero_fraction: float = 1 / 3,
     calibrate: bool = True,
-    r_bitline_ohm: float = 0.0,
-    r_wordline_ohm: float = 0.0,
-    circuit: str = "auto",
+    wires: Wires | None = None,
     v_read_v: float | None = None,
     energy: EnergyModel | None = None,
     seed: int = 0,
@@ -104,16 +107,16 @@ def binary_vmm_population(
     enc = get_encoding(encoding)
     for name, value, lo in (("vectors", vectors, 1), ("profile_vectors", profile_vectors, 1)):
         if not isinstance(value, int) or value < lo:
-            raise ValueError(f"{name} = {value!r} is out of range: allowed integer {name} >= "
+            raise ParameterError(f"{name} = {value!r} is out of range: allowed integer {name} >= "
                              f"{lo}")
     if not 0 <= zero_fraction < 1:
-        raise ValueError(f"zero_fraction = {zero_fraction!r} is out of range: allowed 0 <= "
+        raise ParameterError(f"zero_fraction = {zero_fraction!r} is out of range: allowed 0 <= "
                          "zero_fraction < 1")
     if weights not in ("binary", "ternary", "auto"):
-        raise ValueError(f"weights = {weights!r}: allowed 'binary', 'ternary' or 'auto'")
+        raise ParameterError(f"weights = {weights!r}: allowed 'binary', 'ternary' or 'auto'")
     rows, cols = size
     if rows < 1 or cols < 1:
-        raise ValueError(f"size = {size!r} is out of range: allowed rows >= 1 and cols >= 1")
+        raise ParameterError(f"size = {size!r} is out of range: allowed rows >= 1 and cols >= 1")
     n_rows, n_cols = crossbar_shape(crossbar, "crossbar")
     tiles = -(-rows // n_rows) * -(-cols // max(1, n_cols // 2))
     check_memory(binary_population_bytes(rows, cols, max(vectors, profile_vectors), tiles,
@@ -122,15 +125,16 @@ def binary_vmm_population(
                  f"{rows}x{cols} matrix on {tiles} crossbars of {n_rows}x{n_cols}",
                  "lower vectors, profile_vectors, the size or the crossbar")
     ternary_w = enc.ternary if weights == "auto" else weights == "ternary"
+    t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     w, x = random_operands(rows, cols, vectors, ternary_w, enc.ternary, zero_fraction, rng)
     _, x_profile = random_operands(rows, 1, profile_vectors, ternary_w, enc.ternary,
                                    zero_fraction, rng)
-    core = BinaryCore(w, technology, encoding, crossbar, adc_bits, 1.0, r_bitline_ohm,
-                      r_wordline_ohm, circuit, v_read_v, energy=energy, rng=rng)
+    core = BinaryCore(w, technology, encoding, crossbar, adc_bits, wires=wires,
+                      v_read_v=v_read_v, energy=energy, rng=rng)
     if calibrate and adc_bits is not None:
         core.calibrate(x_profile)
     y = core.matmul(x)
     exact = x @ w
     return BinaryPopulation(errors=y - exact, exact=exact, core=core, stats=core.stats,
-                            adc_scale=core.adc_scale)
+                            adc_scale=core.adc_scale, seconds=time.perf_counter() - t0)

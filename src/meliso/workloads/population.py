@@ -8,6 +8,7 @@ of 32 x 32 giving 32 000 errors. All trials are programmed and read at once (a s
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 
 from .._memory import check_memory
 from .._validation import ParameterError, check_range
-from ..analysis import tail_share
+from ..analysis import summarize, tail_share
 from ..core import AnalogCore
 from ..core.plan import CorePlan, plan_core
 from ..devices import Device, get_device
@@ -26,14 +27,59 @@ FloatArray = NDArray[np.float64]
 POPULATION_DEFAULTS = {"weight_range": 1.0, "input_range": 1.0}
 
 
+#: The statistics every population report leads with (``meliso vmm``, ``--json``).
+POPULATION_KEYS = ("n", "mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5",
+                   "p97_5", "rms_exact", "n_nonfinite")
+#: Above this share of the squared error in the 1 % worst-calibrated rows, the moments say more
+#: about those rows than about the population.
+DOMINATED_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class Population:
-    """Errors of a VMM population: ``errors``, ``exact`` and ``y`` of shape (trials, rows)."""
+    """Errors of a VMM population: ``errors``, ``exact`` and ``y`` of shape (trials, rows);
+    ``seconds``: programming and reading, wall time."""
 
     errors: FloatArray
     exact: FloatArray
     y: FloatArray
     core: AnalogCore
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The population's statistics (:data:`POPULATION_KEYS` first) and how it was run."""
+        stats = summarize(self.errors, self.exact)
+        core, cfg = self.core, self.core.config
+        out: dict[str, Any] = {k: stats[k] for k in POPULATION_KEYS}
+        out["n"], out["n_nonfinite"] = int(out["n"]), int(out["n_nonfinite"])
+        out.update({
+            "device": core.device.name, "model": cfg.model, "trials": core.n_stack,
+            "size": [core.m, core.n], "mapping": core.mapping,
+            "calibration": cfg.resolved_calibration, "programming": cfg.programming,
+            "input_bits": cfg.input_bits, "weight_slices": core.slicing.slices,
+            "bits_per_slice": core.slicing.bits, "mad": stats["mad"],
+            "max_abs": stats["max_abs"], "seconds": self.seconds,
+            "r_bitline_ohm": cfg.r_bitline_ohm, "r_wordline_ohm": cfg.r_wordline_ohm,
+            "circuit": cfg.circuit, "topology": cfg.topology,
+        })
+        out.update(self.calibration_diagnostics())
+        out.update(core.programming_summary())
+        return out
+
+    def notes(self) -> list[str]:
+        """What a reader of the summary must know (heavy calibration tails, non-finite
+        errors), in words."""
+        out = []
+        share = self.calibration_diagnostics().get("sq_error_share_smallest_span_1pct")
+        if share is not None and share > DOMINATED_SHARE:
+            out.append(f"the moments are dominated by a few rows: the 1 % of rows with the "
+                       f"smallest calibration span carry {100 * share:.0f} % of the squared "
+                       "error; read the median, IQR and percentiles instead")
+        bad = int((~np.isfinite(self.errors)).sum())
+        if bad:
+            out.append(f"{bad} non-finite errors (inf/NaN) were excluded from the moments and "
+                       "percentiles")
+        return out
 
     @property
     def flat_errors(self) -> FloatArray:
@@ -99,10 +145,12 @@ def vmm_population(
     settings = {**POPULATION_DEFAULTS, **settings}
     dev = get_device(device) if isinstance(device, str) else device
     check_population_memory(dev, trials, rows, cols, settings)  # before any allocation
+    t0 = time.perf_counter()
     gen = rng if rng is not None else np.random.default_rng(seed)
     a = gen.uniform(-1.0, 1.0, size=(trials, rows, cols))
     x = gen.uniform(0.0, 1.0, size=(trials, cols))
     core = AnalogCore(a, dev, rng=gen if device_rng is None else device_rng, **settings)
     y = core.matvec(x)
     exact = np.einsum("tij,tj->ti", a, x)
-    return Population(errors=y - exact, exact=exact, y=y, core=core)
+    return Population(errors=y - exact, exact=exact, y=y, core=core,
+                      seconds=time.perf_counter() - t0)

@@ -1,0 +1,5 @@
+"""``python -m meliso``: the command line."""
+
+from .cli import main
+
+main()

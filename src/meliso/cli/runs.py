@@ -1,0 +1,94 @@
+"""``meliso run``, ``meliso report`` and ``meliso reproduce``: experiments and the papers' studies
+on the experiment engine (cached, resumable, serial or Dask)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .._validation import ParameterError, validate_model
+from ..experiments import load_experiment
+from ..experiments.executor import Executor
+from ..experiments.runner import run_experiment
+from ..studies import rebuild_report
+from ..studies.bnn_tnn.run import reproduce_cim
+from ..studies.vmm_errors.study import MODELS, reproduce_meliso
+from ._common import JsonOpt, QuietOpt, RunProgress, command, show
+
+ExecutorKind = Annotated[str, typer.Option("--executor", help="serial | dask")]
+Workers = Annotated[int | None, typer.Option(help="Dask LocalCluster workers (default 2)")]
+Scheduler = Annotated[str | None, typer.Option(help="address of an existing Dask scheduler")]
+Timeout = Annotated[float, typer.Option(
+    help="seconds to wait for the Dask scheduler before giving up")]
+Force = Annotated[bool, typer.Option(
+    "--force", help="recompute a finished run in place (its earlier results are removed)")]
+Out = Annotated[str | None, typer.Option(help="output folder (default: runs/NAME)")]
+Study = Annotated[str, typer.Argument(
+    help="meliso (Chowdhury et al. 2024: VMM errors) | cim (Cubero-Cascante et al. 2025: "
+         "BNN/TNN on crossbars)")]
+Quick = Annotated[bool, typer.Option(
+    "--quick", help="meliso: 100 trials per point; cim: fewer technologies, sizes, R_p, ADC bits "
+                    "and images")]
+Model = Annotated[str, typer.Option(help="meliso: physics | neurosim | both")]
+Dataset = Annotated[str, typer.Option(
+    help="cim: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need --data-dir)")]
+DataDir = Annotated[str | None, typer.Option(
+    help="cim: folder with the MNIST IDX files or a CIFAR-10 release")]
+
+
+def executor(kind: str, workers: int | None, scheduler: str | None, timeout_s: float
+             ) -> Executor:
+    return validate_model(Executor, {"kind": kind, "workers": workers, "scheduler": scheduler,
+                                     "timeout_s": timeout_s})
+
+
+@command()
+def run(experiment: Annotated[str, typer.Argument(help="experiment YAML file")],
+        out: Out = None, executor_kind: ExecutorKind = "serial", workers: Workers = None,
+        scheduler: Scheduler = None, scheduler_timeout: Timeout = 10.0, force: Force = False,
+        quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
+    """Run an experiment file: every sweep point, cached and resumable, then its report."""
+    ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
+    config = load_experiment(experiment)
+    with RunProgress(quiet or as_json) as progress:
+        result = run_experiment(config, out or f"runs/{config.name}", executor=ex, force=force,
+                                on_point=progress.start(config.name))
+    failed = sum(1 for r in result.rows if r.get("status") == "failed")
+    show(f"Run {config.name}", {"points": len(result.rows), "computed": result.computed,
+                                "cached": result.cached, "failed": failed,
+                                "results": str(result.run_dir / "results.parquet"),
+                                "report": str(result.run_dir / "report.md")}, as_json,
+         [f"{failed} points failed (no finite output); report.md lists them with the reason"]
+         if failed else [])
+
+
+@command()
+def report(run_dir: Annotated[str, typer.Argument(
+        help="a run or study folder meliso wrote (meliso run, meliso reproduce)")],
+           as_json: JsonOpt = False) -> None:
+    """Rebuild a run's or a study's figures and report from its stored results."""
+    show("Report", {"report": str(rebuild_report(run_dir))}, as_json)
+
+
+@command()
+def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model = "both",
+              dataset: Dataset = "mnist5k", data_dir: DataDir = None,
+              executor_kind: ExecutorKind = "serial", workers: Workers = None,
+              scheduler: Scheduler = None, scheduler_timeout: Timeout = 10.0,
+              force: Force = False, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
+    """Reproduce a paper's study end to end: CSVs, figures and a report (cached, resumable)."""
+    if study not in ("meliso", "cim") or model not in (*MODELS, "both"):
+        raise ParameterError(f"study = {study!r}, --model = {model!r}: allowed studies are: "
+                             f"meliso, cim; models: {', '.join(MODELS)} or both")
+    ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
+    folder = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
+    with RunProgress(quiet or as_json) as progress:
+        if study == "cim":
+            path = reproduce_cim(folder, dataset=dataset, quick=quick, data_dir=data_dir,
+                                 executor=ex, force=force, on_point=progress.start("cim"))
+        else:
+            models = MODELS if model == "both" else (model,)
+            path = reproduce_meliso(folder, quick=quick, models=models, executor=ex,
+                                    force=force, on_point=progress.start)
+    show(f"Study {study}", {"study": study, "report": str(path)}, as_json)
