@@ -1,4 +1,5 @@
-"""BinaryCore (seed 003): encodings, ADC (eqs. 4-7), energy (eqs. 8-9), profiling, CLI."""
+"""BinaryCore (Cubero-Cascante et al. 2025): encodings, ADC (eqs. 4-7), energy (eqs. 8-9),
+profiling, CLI."""
 
 import json
 import math
@@ -217,7 +218,7 @@ def test_parasitics_lower_column_currents_and_add_error():
     planes = get_encoding("B-I").planes(x)[0]
     np.testing.assert_allclose(narrow._currents(planes, 0, 0), full[:, 0::2] - full[:, 1::2],
                                rtol=1e-12, atol=1e-18)
-    # the seed's Algorithm 1 (chain) and the exact ladder agree for bit-line segments
+    # the paper's Algorithm 1 (chain) and the exact ladder agree for bit-line segments
     chain = BinaryCore(w, encoding="B-I", crossbar=64, r_bitline_ohm=1.0, circuit="chain")
     ladder = BinaryCore(w, encoding="B-I", crossbar=64, r_bitline_ohm=1.0, circuit="ladder")
     np.testing.assert_array_equal(chain.matmul(x), ladder.matmul(x))

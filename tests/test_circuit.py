@@ -22,7 +22,8 @@ from meliso.circuit.ladder import (
     wordline_numpy,
 )
 from meliso.circuit.nodal import PCG_ACCEPT_TOL, nodal_solve
-from meliso.circuit.pcg import schur_pcg_kernel, schur_pcg_numpy
+from meliso.circuit.pcg import schur_pcg_kernel
+from meliso.circuit.pcg_twin import schur_pcg_numpy
 from meliso.circuit.spice import run_ngspice, to_spice
 from meliso.devices import TABLE_III, get_device
 
@@ -89,7 +90,7 @@ def test_netlist_is_the_documented_geometry():
 
 def test_chain_error_with_wordline_segments_is_real_and_bounded():
     """Algorithm 1 ignores word-line segments: against the full circuit its error is not zero
-    (benchmarks/circuit.py prints it by size; the seed claims <= 0.15 % for its setting)."""
+    (benchmarks/circuit.py prints it by size; the paper claims <= 0.15 % for its setting)."""
     g = _array("ReRAM-1", 64, 64, seed=3)
     v = _inputs(64, seed=3)[:1]
     full = solve_currents(g, v, r_bitline_ohm=1.0, r_wordline_ohm=1.0, method="nodal")
@@ -162,7 +163,7 @@ def test_numba_ladder_and_chain_match_their_numpy_twins(arr, r_b, renorm):
     v_read = np.full(v.shape[0], 0.2)
     out2 = np.empty_like(out)
     chain_kernel(g, active, v_read, r_b, renorm, out2)
-    # the twin is Algorithm 1 exactly as the seed writes it (a division per step)
+    # the twin is Algorithm 1 exactly as the paper writes it (a division per step)
     np.testing.assert_allclose(out2, chain_numpy(g, active, v_read, 1 / r_b), rtol=1e-12)
 
 

@@ -207,7 +207,7 @@ def test_another_seed_changes_results_only_on_noisy_devices(case):
     x = case.inputs(BATCH)
     y1, y2 = case.read(case.build(1), x), case.read(case.build(2), x)
     if _noisy(PRESETS[case.device]):
-        assert not np.array_equal(y1, y2), f"{case}: the seed does not reach the noise"
+        assert not np.array_equal(y1, y2), f"{case}: the paper does not reach the noise"
     else:
         np.testing.assert_array_equal(y1, y2)
 

@@ -151,8 +151,8 @@ def test_block_kaczmarz_and_pdhg_on_crossbars():
 
 @pytest.mark.parametrize("device", ["Ag:a-Si", "TaOx/HfOx", "AlOx/HfO2", "EpiRAM"])
 def test_refinement_to_1e10_for_every_table_i_device(device):
-    """Write-and-verify plus three residual arrays make every seed 000 Table I device's
-    products accurate enough for refinement to reach float64 accuracy (Poisson, 256
+    """Write-and-verify plus three residual arrays make every Chowdhury et al. 2024, Table I
+    device's products accurate enough for refinement to reach float64 accuracy (Poisson, 256
     unknowns; benchmarks/linalg.py runs 4096 with six arrays)."""
     a = poisson2d(16)
     m = CrossbarMatrix(a, device, tile=(64, 64), residual_arrays=3, programming="write-verify")

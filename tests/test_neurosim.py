@@ -1,4 +1,4 @@
-"""The neurosim model against MELISO's NeuroSim read path (reference neurosim-read-path.md).
+"""The neurosim model against MELISO's NeuroSim read path (docs/neurosim.md).
 
 The bit-exact tests compute every step of the reference file by hand, in plain Python scalars
 (``math`` calls the C library, as NeuroSim does), and demand equality to the last bit. The

@@ -1,5 +1,5 @@
-"""meliso.nn (seed 003): data, BNN/TNN training, crossbar inference, and the study's trends, on
-scikit-learn's bundled digits with reduced sizes."""
+"""meliso.nn (Cubero-Cascante et al. 2025): data, BNN/TNN training, crossbar inference, and the
+study's trends, on scikit-learn's bundled digits with reduced sizes."""
 
 import os
 
@@ -83,7 +83,7 @@ def test_crossbar_layers_are_every_quantised_layer_but_the_first(nets):
 
 def test_calibrated_4bit_adcs_keep_accuracy_uncalibrated_lose_more(nets, digits):
     # T-II: its LSB plane x0 = (x != 0) pulses every non-zero input, so its dot products span a
-    # wider ADC range (seed 003 Fig. 2) and without calibration 4 bits clip
+    # wider ADC range (Cubero-Cascante et al. 2025, Fig. 2) and without calibration 4 bits clip
     profile = digits.x_train[:100]
     for quant, result in nets.items():
         base = _accuracy(to_crossbar(result.model, encoding="T-II", crossbar=128), digits)

@@ -1,23 +1,23 @@
-"""Seed-000 trends as the physics model decides them (reduced trials).
+"""Chowdhury et al. 2024 trends as the physics model decides them (reduced trials).
 
-Where the seed's trend does not follow from device physics the test pins what the model does and
-says which mechanism produces the seed's trend instead:
+Where the paper's trend does not follow from device physics the test pins what the model does and
+says which mechanism produces the paper's trend instead:
 
-- Memory window (seed Fig. 2b: error falls as the window widens). In a differential read the
+- Memory window (the paper, Fig. 2b: error falls as the window widens). In a differential read the
   G_min current cancels and every error source scales with G_max - G_min, so the window has no
   effect; through a series access transistor a wider window spans more of the concave
-  g_eff(G) = 1/(1/G + R_acc) and the compression error *rises* slightly. The seed's trend comes
+  g_eff(G) = 1/(1/G + R_acc) and the compression error *rises* slightly. The paper's trend comes
   from NeuroSim's initial state without +G_min (reference Q1): every weight is offset by
   -2/(on/off - 1), which shrinks as the window widens.
-- Devices without non-idealities (seed Fig. 5a: EpiRAM narrowest). With NL and C-to-C off the
+- Devices without non-idealities (the paper, Fig. 5a: EpiRAM narrowest). With NL and C-to-C off the
   only error left besides quantisation is access-transistor compression, ordered by R_acc / R_on:
   Ag:a-Si (26 MOhm) < TaOx/HfOx (100 kOhm) < EpiRAM (81 kOhm) < AlOx/HfO2 (16.9 kOhm). EpiRAM's
   narrow seed distribution comes from its small NeuroSim offset (large window) instead.
-- Devices with non-idealities (seed Table II: AlOx > Ag:a-Si > TaOx by variance). C-to-C noise
+- Devices with non-idealities (the paper, Table II: AlOx > Ag:a-Si > TaOx by variance). C-to-C noise
   sigma sqrt(pulses) dominates: per weight a variance ~ sigma^2 N / 2, i.e. Ag:a-Si 0.059,
   TaOx 0.088, AlOx 0.050, EpiRAM 0.013; clipping at the window edges trims TaOx most and
   compression adds to AlOx, so the three land within a few per cent of each other, with EpiRAM
-  four times lower. The seed's spread between them comes from NeuroSim's offset and calibration.
+  four times lower. The paper's spread between them comes from NeuroSim's offset and calibration.
 """
 
 import numpy as np

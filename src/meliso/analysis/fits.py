@@ -1,6 +1,6 @@
-"""Distribution fits of error populations and model selection (seed 000 Table II).
+"""Distribution fits of error populations and model selection (Chowdhury et al. 2024, Table II).
 
-Candidate families, the ones the seed names plus the normal as a baseline:
+Candidate families, the ones the paper names plus the normal as a baseline:
 
 - ``normal``: closed-form maximum likelihood;
 - ``johnsonsu``: Johnson S_U (``scipy.stats.johnsonsu``, parameters a, b, loc, scale);

@@ -1,9 +1,10 @@
 """Paper-ready figures of error populations (matplotlib, Agg), saved as PNG and PDF.
 
-- :func:`plot_histograms`: error histograms with the best-fit density (seed 000 Figs. 2-5);
+- :func:`plot_histograms`: error histograms with the best-fit density (Chowdhury et al. 2024, Figs.
+  2-5);
 - :func:`plot_boxes`: Tukey box plots from stored box statistics (the Fig. 5 insets);
 - :func:`plot_spread`: spread against a swept parameter, median with IQR and 2.5-97.5 % bands,
-  and the variance on a log axis (the seed's trend plots and Fig. 4c).
+  and the variance on a log axis (the paper's trend plots and Fig. 4c).
 
 Histograms span the 0.5-99.5 percentiles of each population, so heavy tails (|e| in the
 thousands) do not squash the bulk; the titles say how many values fall outside.

@@ -1,6 +1,6 @@
 """Summary statistics of error populations: moments beside robust statistics.
 
-Heavy-tailed populations (MELISO's two-point calibration, reference ``neurosim-read-path.md``)
+Heavy-tailed populations (MELISO's two-point calibration, ``docs/neurosim.md``)
 have sample moments dominated by a few values, so every summary carries the median, IQR,
 percentiles and MAD beside the moments, and counts non-finite values instead of dropping them
 silently. Moments and percentiles are taken over the finite values.

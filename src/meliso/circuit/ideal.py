@@ -1,8 +1,8 @@
 """Ideal crossbar read: Kirchhoff's current law with no wire resistance.
 
 Each bit line is held at 0 V; a cell of conductance g between a word line at V and that bit line
-passes g V, and the column current is I_j = sum_i V_i g_ij (seed 000 §I). A series element
-(the 1T1R access transistor) folds into the cell as g_eff = 1 / (1/g + R_series).
+passes g V, and the column current is I_j = sum_i V_i g_ij (Chowdhury et al. 2024, §I). A series
+element (the 1T1R access transistor) folds into the cell as g_eff = 1 / (1/g + R_series).
 """
 
 from __future__ import annotations

@@ -5,13 +5,13 @@ column 0, with a segment r_w before every column; bit line j is held at 0 V by i
 after the last row, with a segment r_b after every row; cell (i, j) of conductance g_ij joins
 word-line node (i, j) to bit-line node (i, j).
 
-Bit-line segments only (r_w = 0: every word-line node of row i is at V_i). Walk down each bit
-line keeping the Norton equivalent (conductance G, current J) of everything above the present
-node: a connected cell adds G += g, J += g V; the segment below turns it into
-G <- G g_w / (G + g_w), J <- J g_w / (G + g_w), g_w = 1/r_b. After the last segment J is the
-current into the amplifier. This is seed 003's Algorithm 1 (a series-parallel chain) with a
-current source carried along, exact for any input voltages; it is one forward sweep of the
-column's tridiagonal system, O(rows) per column and vector.
+Bit-line segments only (r_w = 0: every word-line node of row i is at V_i). Walk down each bit line
+keeping the Norton equivalent (conductance G, current J) of everything above the present node: a
+connected cell adds G += g, J += g V; the segment below turns it into G <- G g_w / (G + g_w), J <- J
+g_w / (G + g_w), g_w = 1/r_b. After the last segment J is the current into the amplifier. This is
+Cubero-Cascante et al.'s Algorithm 1 (a series-parallel chain) with a current source carried along,
+exact for any input voltages; it is one forward sweep of the column's tridiagonal system, O(rows)
+per column and vector.
 
 - ``1t1r``: a row at exactly 0 V has its transistors off, so the set of connected cells, and
   hence G, differs from vector to vector: a per-vector sweep (Numba kernel

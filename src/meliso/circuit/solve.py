@@ -12,8 +12,8 @@ of ``r_bitline_ohm`` after every row; the result is the current into each amplif
 
 Methods:
 - ``ideal``: no wires, I = V G.
-- ``chain``: seed 003 Algorithm 1 (1T1R, bit-line segments only, every active row of a vector at
-  one voltage; anything else is an error).
+- ``chain``: Cubero-Cascante et al. 2025, Algorithm 1 (1T1R, bit-line segments only, every active
+  row of a vector at one voltage; anything else is an error).
 - ``ladder``: exact with one segment kind, any voltages (:mod:`.ladder`).
 - ``nodal``: exact nodal analysis, both segment kinds, both topologies (:mod:`.nodal`: with
   both kinds, CG on the bit-line Schur complement (a backward error of 1e-14 on the bit-line
@@ -65,8 +65,9 @@ def check_wires(r_b: float, r_w: float, method: str, topology: str = "1t1r", *,
         raise ParameterError(f"{label} 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
                              "allowed 'auto', 'chain', 'ladder' or 'nodal'")
     if method == "chain" and topology != "1t1r":
-        raise ParameterError(f"{label} 'chain' (seed 003 Algorithm 1) models 1T1R arrays only: "
-                             "use topology='1t1r', or 'ladder'/'nodal' for passive ones")
+        raise ParameterError(f"{label} 'chain' (Cubero-Cascante et al. 2025, Algorithm 1) models "
+                             "1T1R arrays only: use topology='1t1r', or 'ladder'/'nodal' for "
+                             "passive ones")
     if method == "chain" and r_w != 0:
         raise ParameterError(f"{label} 'chain' has no word-line segments: r_wordline_ohm must "
                              "be 0; use 'nodal' for both segment kinds")

@@ -63,9 +63,9 @@ class CoreStats:
     """Counters of a :class:`BinaryCore` since creation (or :meth:`BinaryCore.reset_stats`).
 
     Per-tile arrays are (row tiles, column tiles). ``reads`` = O_t (input vectors x cycles),
-    ``active_rows`` = N_t, ``active_cols`` = M_t (pairs), ``x_bar`` = mean pulse activity of
-    the active rows, ``g_bar_s`` = mean pair conductance g+ + g-; the energies are seed 003
-    eq. 8 (joules), ``macs`` = vectors N_t M_t summed over tiles.
+    ``active_rows`` = N_t, ``active_cols`` = M_t (pairs), ``x_bar`` = mean pulse activity of the
+    active rows, ``g_bar_s`` = mean pair conductance g+ + g-; the energies are Cubero-Cascante et
+    al. 2025 eq. 8 (joules), ``macs`` = vectors N_t M_t summed over tiles.
     """
 
     vectors: int
@@ -112,7 +112,7 @@ class CoreStats:
 
     @property
     def tile_energy_per_mac_j(self) -> FloatArray:
-        """Seed 003 eq. 9 per tile (NaN before the first read)."""
+        """Cubero-Cascante et al. 2025, eq. 9 per tile (NaN before the first read)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.tile_macs > 0, self.tile_energy_j / self.tile_macs, np.nan)
 
@@ -159,7 +159,7 @@ class CoreStats:
 
 @dataclass
 class CoreProfile:
-    """What profiling keeps for a matrix (seed 003 §IV-C, Fig. 2 and eq. 9).
+    """What profiling keeps for a matrix (Cubero-Cascante et al. 2025, §IV-C, Fig. 2 and eq. 9).
 
     ``adc_codes``/``adc_counts``: histogram of every ADC output code (signed integers);
     ``activity_counts`` (row tiles, ``HISTOGRAM_BINS``): histogram, per row tile, of the pulse
@@ -390,7 +390,8 @@ class BinaryCore:
         return self._run(x, self.adc_bits, self.adc_scale, record=True)[0]
 
     def calibrate(self, x_profile: ArrayLike) -> float:
-        """Set the layer scale s_l from profiling inputs (seed 003 eqs. 6-7) and return it.
+        """Set the layer scale s_l from profiling inputs (Cubero-Cascante et al. 2025, eqs. 6-7) and
+        return it.
 
         The profile runs with an unclipped ADC at s_l = 1 (its codes are the dot products the
         columns deliver); y*_max = max(|mu - 3 sigma|, |mu + 3 sigma|) of those codes, and

@@ -1,7 +1,8 @@
-"""Multilevel analog RRAM device compatible with NeuroSim's model (seed 000 §III, Table I).
+"""Multilevel analog RRAM device compatible with NeuroSim's model (Chowdhury et al. 2024, §III,
+Table I).
 
 Each branch (LTP: potentiation, LTD: depression) is a curve of conductance against pulse number
-(reference ``neurosim-device-model.md``)::
+(``docs/physics.md``, the device model)::
 
     G(p) = B (1 - exp(-p / A)) + G_min,   p(G) = -A ln(1 - (G - G_min) / B),
     A = a N,   B = (G_max - G_min) / (1 - exp(-N / A))

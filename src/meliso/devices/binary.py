@@ -1,9 +1,9 @@
-"""Binary LRS/HRS device for 1T1R binary crossbars (seed 003 §II-B, Table III).
+"""Binary LRS/HRS device for 1T1R binary crossbars (Cubero-Cascante et al. 2025, §II-B, Table III).
 
-A cell stores one bit: low-resistance state (LRS, logic 1) or high-resistance state (HRS,
-logic 0). The unitary current step of a differential pair is Delta_I = I_LRS - I_HRS
-(seed 003 eq. 3). Optional log-normal programming spread and per-read noise make the states
-imperfect; both default to zero (Table III lists nominal values only).
+A cell stores one bit: low-resistance state (LRS, logic 1) or high-resistance state (HRS, logic 0).
+The unitary current step of a differential pair is Delta_I = I_LRS - I_HRS (Cubero-Cascante et al.
+2025, eq. 3). Optional log-normal programming spread and per-read noise make the states imperfect;
+both default to zero (Table III lists nominal values only).
 """
 
 from __future__ import annotations

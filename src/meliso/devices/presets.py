@@ -1,10 +1,11 @@
 """Literature device presets, as data, each with its citation.
 
-Analog devices: seed 000 Table I (levels, NL labels, R_on, memory window, C-to-C) completed from
-the NeuroSim V3.0 manual as MELISO uses it (read 0.5 V, 15 kOhm 1T1R access transistor, write
-pulses; reference ``neurosim-device-model.md``). Binary devices: seed 003 Table III (LRS/HRS),
-read at 0.2 V as in CIM-Explorer's public LeNet-5 settings. ``ideal`` is meliso's reference device:
-linear, no variation, 11 weight bits, memory window 1e3, no access resistance.
+Analog devices: Chowdhury et al. 2024, Table I (levels, NL labels, R_on, memory window, C-to-C)
+completed from the NeuroSim V3.0 manual as MELISO uses it (read 0.5 V, 15 kOhm 1T1R access
+transistor, write pulses; ``docs/physics.md``, presets). Binary devices: Cubero-Cascante
+et al. 2025, Table III (LRS/HRS), read at 0.2 V as in CIM-Explorer's public LeNet-5 settings.
+``ideal`` is meliso's reference device: linear, no variation, 11 weight bits, memory window 1e3, no
+access resistance.
 
 Every field of a preset can be overridden by name through :func:`get_device`, e.g.
 ``get_device("Ag:a-Si", nl_ltp=0, nl_ltd=0, sigma_c2c=0, on_off_ratio=100)``; ``weight_bits=b``
@@ -59,7 +60,7 @@ _ANALOG: dict[str, dict[str, Any]] = {
         nl_ltp=0.0, nl_ltd=0.0, sigma_c2c=0.0, r_access_ohm=0.0,
     ),
 }
-#: Seed 000 Table I devices: read 0.5 V through a 15 kOhm access transistor (1T1R).
+#: Chowdhury et al. 2024, Table I devices: read 0.5 V through a 15 kOhm access transistor (1T1R).
 TABLE_I = ("Ag:a-Si", "TaOx/HfOx", "AlOx/HfO2", "EpiRAM")
 for _name in TABLE_I:
     _ANALOG[_name].update(r_access_ohm=15e3, v_read_v=0.5)
@@ -87,7 +88,7 @@ _BINARY: dict[str, dict[str, Any]] = {
         citation="E. J. Fuller et al., Science 364, 570-574 (2019), doi:10.1126/science.aaw5581",
     ),
 }
-#: Seed 003 Table III technologies.
+#: Cubero-Cascante et al. 2025, Table III technologies.
 TABLE_III = tuple(_BINARY)
 
 

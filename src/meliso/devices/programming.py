@@ -3,10 +3,10 @@
 Targets are given as fractions of the window, ``f = (G - G_min) / (G_max - G_min)`` in [0, 1].
 Every cell starts from the device's initial state (``g_init_frac``; 0 = G_min, a RESET array).
 
-Open loop (NeuroSim's write, the error source seed 000 measures): the controller assumes a linear
-device and sends ``n = round(delta_f * N)`` pulses, rounded half away from zero, on the LTP branch
-for delta_f > 0 and the LTD branch otherwise (reference file, steps 1-3). Non-linearity and
-cycle-to-cycle variation then leave the cell away from its target.
+Open loop (NeuroSim's write, the error source Chowdhury et al. 2024 measures): the controller
+assumes a linear device and sends ``n = round(delta_f * N)`` pulses, rounded half away from zero, on
+the LTP branch for delta_f > 0 and the LTD branch otherwise (reference file, steps 1-3).
+Non-linearity and cycle-to-cycle variation then leave the cell away from its target.
 
 Write-and-verify: after that first write, read the cell (with read noise), and while it is
 further than ``tolerance_frac`` from its target send the linear-estimate correction (at least one

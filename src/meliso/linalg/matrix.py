@@ -22,12 +22,12 @@ Repeated reads (``reads=k``): every product is read k times and averaged, which 
 variance of read noise (``sigma_read``) by k and leaves programming errors as they are.
 
 Counters: ``mvms`` (products of the whole matrix; a read of one row of tiles counts as its
-fraction), ``forward_reads`` and ``transposed_reads`` (crossbar tile reads: one per input bit
-plane, and in a transposed read one per weight slice), ``programming_summary()`` (cells,
-pulses, and the reads that measured the arrays for residual programming), and ``energy_j``:
-every tile read charged as seed 003 eq. 8 charges one, every driven line at full V_read (an
-upper bound for analog inputs) and one 8-bit conversion per sensed line (columns forward, rows
-transposed; :mod:`meliso.periphery.energy` defaults).
+fraction), ``forward_reads`` and ``transposed_reads`` (crossbar tile reads: one per input bit plane,
+and in a transposed read one per weight slice), ``programming_summary()`` (cells, pulses, and the
+reads that measured the arrays for residual programming), and ``energy_j``: every tile read charged
+as Cubero-Cascante et al. 2025, eq. 8 charges one, every driven line at full V_read (an upper bound
+for analog inputs) and one 8-bit conversion per sensed line (columns forward, rows transposed;
+:mod:`meliso.periphery.energy` defaults).
 """
 
 from __future__ import annotations

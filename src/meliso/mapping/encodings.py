@@ -1,11 +1,12 @@
-"""Binary and ternary operands on binary 1T1R crossbars (seed 003 §II-B, eq. 3 and Table I).
+"""Binary and ternary operands on binary 1T1R crossbars (Cubero-Cascante et al. 2025, §II-B, eq. 3
+and Table I).
 
 Weights w in {-1, 0, 1} are differential pairs of binary cells (eq. 3): +1 = (LRS, HRS),
 -1 = (HRS, LRS), 0 = (HRS, HRS), so that w = (i+ - i-) / Delta_I with Delta_I = I_LRS - I_HRS.
 
 Inputs in {-1, 1} (BNN) or {-1, 0, 1} (TNN) become one or two planes of binary pulses x^c in
 {0, 1} (a 1 is a read pulse at V_R, a 0 no pulse), and the dot product is recombined digitally
-(seed 003 Table I):
+(Cubero-Cascante et al. 2025, Table I):
 
 =====  ======================  ===========================================  ======
 mode   input mapping           dot product y = x . w                        cycles
@@ -37,7 +38,8 @@ ENCODINGS: tuple[EncodingName, ...] = ("B-I", "B-II", "T-I", "T-II")
 
 @dataclass(frozen=True)
 class Encoding:
-    """One row of seed 003 Table I: plane coefficients k_c and the weight-sum coefficient k_w."""
+    """One row of Cubero-Cascante et al. 2025, Table I: plane coefficients k_c and the
+    weight-sum coefficient k_w."""
 
     name: EncodingName
     plane_coefficients: tuple[float, ...]
@@ -79,7 +81,8 @@ def get_encoding(name: str) -> Encoding:
     for key, enc in _TABLE_I.items():
         if key.lower() == str(name).strip().lower():
             return enc
-    raise ParameterError(f"encoding = {name!r}: allowed {', '.join(ENCODINGS)} (seed 003 Table I)")
+    raise ParameterError(f"encoding = {name!r}: allowed {', '.join(ENCODINGS)} "
+                         "(Cubero-Cascante et al. 2025, Table I)")
 
 
 def check_inputs(x: ArrayLike, encoding: Encoding) -> FloatArray:
@@ -106,8 +109,8 @@ def check_weights(w: ArrayLike) -> FloatArray:
 
 
 def differential_states(w: FloatArray) -> NDArray[np.bool_]:
-    """LRS states of the differential pairs of weights w (..., rows, cols) in {-1, 0, 1}:
-    (..., rows, 2 cols), columns interleaved (+, -); True = LRS (seed 003 eq. 3)."""
+    """LRS states of the differential pairs of weights w (..., rows, cols) in {-1, 0, 1}: (...,
+    rows, 2 cols), columns interleaved (+, -); True = LRS (Cubero-Cascante et al. 2025, eq. 3)."""
     out = np.empty((*w.shape[:-1], 2 * w.shape[-1]), dtype=bool)
     out[..., 0::2] = w > 0
     out[..., 1::2] = w < 0

@@ -3,9 +3,9 @@
 Weights arrive normalised, w in [-1, 1] (tile blocks of shape (..., R, C)). A target fraction
 f in [0, 1] places a cell at G = G_min + f (G_max - G_min).
 
-- ``differential`` (the default): each weight is a pair of columns (G+, G-) side by side,
-  f+ = max(w, 0), f- = max(-w, 0); the output is I+ - I-, so G_min cancels exactly
-  (seed 003 eq. 3 for the binary case). Physical columns: 2C, interleaved (+, -).
+- ``differential`` (the default): each weight is a pair of columns (G+, G-) side by side, f+ =
+  max(w, 0), f- = max(-w, 0); the output is I+ - I-, so G_min cancels exactly (Cubero-Cascante et
+  al. 2025, eq. 3 for the binary case). Physical columns: 2C, interleaved (+, -).
 - ``reference``: one device per weight at f = f_ref + w h, read against one reference column
   per tile programmed to f_ref (the weight 0). f_ref is the reachable level nearest the middle of
   the window (:func:`reference_level`; with an odd level count 1/2 itself is not reachable, and

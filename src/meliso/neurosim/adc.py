@@ -1,6 +1,6 @@
 """NeuroSim's per-plane digitisation and the combination of bit planes (MELISO b155f3d).
 
-Reference ``neurosim-read-path.md`` steps 6-7. For every output i and input bit plane b
+``docs/neurosim.md``, steps 6-7. For every output i and input bit plane b
 (b = 0 ... B-1, in order):
 
     S_b(i) = sum_{k: bit b of D_k = 1} I(i, k)          (sequential over k, from 0.0)

@@ -1,6 +1,6 @@
 """NeuroSim's cell read: access transistor plus position-dependent wire resistance.
 
-Reference ``neurosim-read-path.md`` step 5. The cell of output line i and input line k (of n
+``docs/neurosim.md``, step 5. The cell of output line i and input line k (of n
 inputs) sees the series resistance
 
     R_s(i, k) = ((i + 1) r_w + (n - k) r_w) + R_acc,

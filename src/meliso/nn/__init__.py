@@ -1,5 +1,6 @@
-"""Binary and ternary CNNs on simulated crossbars (seed 003): PyTorch models, training, data,
-and ``to_crossbar``, which runs a trained network's layers on :class:`meliso.core.BinaryCore`.
+"""Binary and ternary CNNs on simulated crossbars (Cubero-Cascante et al. 2025): PyTorch models,
+training, data, and ``to_crossbar``, which runs a trained network's layers on
+:class:`meliso.core.BinaryCore`.
 
 The only place meliso imports PyTorch (extra ``nn``; install PyTorch's CPU wheel first:
 ``pip install torch==2.13.0``). The datasets live in :mod:`meliso.data`, which needs only NumPy.

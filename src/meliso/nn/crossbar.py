@@ -1,4 +1,4 @@
-"""Running a trained BNN/TNN on simulated crossbars (seed 003 §II-B, §IV-A).
+"""Running a trained BNN/TNN on simulated crossbars (Cubero-Cascante et al. 2025, §II-B, §IV-A).
 
     hw = to_crossbar(model, technology="ReRAM-1", encoding="T-I", crossbar=128, adc_bits=4,
                      r_bitline_ohm=1.0)
@@ -90,8 +90,9 @@ class CrossbarNet(nn.Module):
         return out
 
     def calibrate(self, x_profile: torch.Tensor | np.ndarray) -> list[float]:
-        """Per-layer ADC scales from profiling images (seed 003 §III-B): each layer calibrates
-        on the inputs it receives, layer by layer; profiling reads are not counted."""
+        """Per-layer ADC scales from profiling images (Cubero-Cascante et al. 2025, §III-B): each
+        layer calibrates on the inputs it receives, layer by layer; profiling reads are not
+        counted."""
         x = torch.as_tensor(np.asarray(x_profile, dtype=np.float32))
         for layer in self.crossbar_layers:
             layer.calibrating = True

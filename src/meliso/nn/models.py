@@ -1,6 +1,7 @@
-"""LeNet-5 and VGG-7 in binary (BNN) and ternary (TNN) versions (seed 003 §IV-B, Table II).
+"""LeNet-5 and VGG-7 in binary (BNN) and ternary (TNN) versions (Cubero-Cascante et al. 2025, §IV-B,
+Table II).
 
-The seed trains its networks with larq following Ternary Weight Networks (its ref. [11]); the
+The paper trains its networks with larq following Ternary Weight Networks (its ref. [11]); the
 recipe here is that recipe in PyTorch:
 
 - Every conv and dense layer has binary or ternary weights (:mod:`.quant`: latent real weights
@@ -18,12 +19,12 @@ Layer lists (``QC`` a quantised conv with quantised input, ``C`` the software fi
 max pooling 2x2, ``FC`` a quantised dense layer):
 
 - LeNet-5 (28x28, MNIST): C 32@3x3 - MP - QC 64@3x3 - MP - QC 64@3x3 - FC 64 - FC 10, valid
-  convolutions (larq's MNIST network: 93,088 weights, 93,790 parameters with larq's
-  scale-free batch norm, 93,556 trainable here with affine batch norm; seed 003 Table II lists
+  convolutions (larq's MNIST network: 93,088 weights, 93,790 parameters with larq's scale-free batch
+  norm, 93,556 trainable here with affine batch norm; Cubero-Cascante et al. 2025, Table II lists
   93,322 for its LeNet-5). For 8x8 digits: C 32@3x3 - MP - QC 64@3x3 - FC 64 - FC 10.
 - VGG-7 (32x32, CIFAR-10; TWN's VGG-7): C 128@3x3 - QC 128@3x3 - MP - QC 256@3x3 - QC 256@3x3 -
   MP - QC 512@3x3 - QC 512@3x3 - MP - FC 1024 - FC 10, same-padded (12.97 M parameters; the
-  seed lists 18.3 M for its VGG-7).
+  the paper lists 18.3 M for its VGG-7).
 
 Training (:mod:`.train`): Adam, learning rate 1e-3 with cosine decay, batch 64, cross-entropy;
 epochs: LeNet-5 15, VGG-7 50 (the CLI's ``--epochs`` overrides).

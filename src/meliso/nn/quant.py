@@ -1,4 +1,5 @@
-"""Binary and ternary quantisers with straight-through estimators (seed 003 eqs. 1–2).
+"""Binary and ternary quantisers with straight-through estimators (Cubero-Cascante et al. 2025, eqs.
+1–2).
 
 - Binary (eq. 1): q(x) = +1 for x >= 0, -1 otherwise.
 - Ternary (eq. 2): q(x) = +1 for x > T, -1 for x < -T, 0 for |x| <= T. (Eq. 2 as printed sends
@@ -6,9 +7,9 @@
   and a measure-zero event for real-valued inputs.)
 
 Backward, both pass the gradient straight through where |x| <= 1 and block it outside (the
-"STE sign" of larq, the seed's training library).
+"STE sign" of larq, the paper's training library).
 
-Thresholds, per layer, following Ternary Weight Networks (Liu et al., the seed's ref. [11]):
+Thresholds, per layer, following Ternary Weight Networks (Liu et al., the paper's ref. [11]):
 weights use T = 0.7 mean|W| of the layer's latent weights (recomputed at every forward, so it
 is a fixed number once trained); activations use T = 0.7 mean|x| of the layer's input, tracked
 during training as a running average (momentum 0.1, like batch-norm statistics) and frozen at

@@ -1,4 +1,4 @@
-"""The column ADC with a calibrated layer scale (seed 003 §III-B, eqs. 4–7).
+"""The column ADC with a calibrated layer scale (Cubero-Cascante et al. 2025, §III-B, eqs. 4–7).
 
 An ideal ADC maps its input a to d = floor(a / Delta_Q + 0.5) (eq. 4). With b bits and a signed
 output it keeps d in [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric around the differential zero) and

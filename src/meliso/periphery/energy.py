@@ -1,6 +1,7 @@
-"""CIM-core energy: row drivers, ADC conversions and cell reads (seed 003 §III-C, eqs. 8–9).
+"""CIM-core energy: row drivers, ADC conversions and cell reads (Cubero-Cascante et al. 2025,
+§III-C, eqs. 8–9).
 
-Per tile t (seed 003 eq. 8)::
+Per tile t (Cubero-Cascante et al. 2025, eq. 8)::
 
     E_t = O_t (N_t x_t E_RD + M_t E_ADC + N_t M_t x_t g_t V_R^2 T_R)
 
@@ -11,7 +12,7 @@ of a differential pair (g+ + g-, so that N_t M_t g_t is the conductance of all a
 V_R the read voltage and T_R the read pulse length. Per logical MAC (eq. 9) a tile costs
 E_t / (vectors N_t M_t) = cycles (x_t E_RD / M_t + E_ADC / N_t + x_t g_t V_R^2 T_R): the row
 drivers are shared by the columns, an ADC conversion by the rows, and a two-cycle (ternary)
-encoding pays every term twice. (Seed eq. 9 divides by O_t N_t M_t, which counts each of the
+encoding pays every term twice. (The paper's eq. 9 divides by O_t N_t M_t, which counts each of the
 two cycles of T-I/T-II as MACs of their own; its text, where TNNs lose efficiency for needing two
 cycles, needs MACs counted per input vector, as here. A matrix's energy per MAC is its total
 energy over its total MACs.)
@@ -20,16 +21,16 @@ Defaults, each overridable (:class:`EnergyModel`):
 
 - E_ADC: the Andrulis et al. 2024 model (arXiv:2404.06553; :func:`adc_energy_j`).
 - E_RD: NeuroSim's row-driver energy as evaluated by CiMLoop's NeuroSim plug-in, 0.914 pJ per
-  row-driver action for a 32 x 32 array at 65 nm, 1 V, 1 ns read pulse. NeuroSim has no constant
-  for it (it follows the word line's capacitance), so E_RD here scales with the word line's
-  length (the crossbar's physical columns / 32), with the node (tech_nm / 65, wire and gate
-  capacitance per cell scale with the feature size) and with V_DD^2. A consequence to keep in
-  mind: a small matrix on a large crossbar pays for the whole word line, so its energy per MAC
-  rises with the crossbar once the columns are not filled (``row_driver_scales_with_columns=
-  False`` charges the 32-column reference instead, a constant E_RD as in seed 003's Fig. 5).
-- T_R = 1 ns: no public default exists for seed 003; 1 ns is the read pulse of the same NeuroSim
-  evaluation that E_RD comes from, so the two terms describe one read.
-- V_R = 0.2 V (seed 003, CIM-Explorer's |V_read|) is the core's, not the model's.
+  row-driver action for a 32 x 32 array at 65 nm, 1 V, 1 ns read pulse. NeuroSim has no constant for
+  it (it follows the word line's capacitance), so E_RD here scales with the word line's length (the
+  crossbar's physical columns / 32), with the node (tech_nm / 65, wire and gate capacitance per cell
+  scale with the feature size) and with V_DD^2. A consequence to keep in mind: a small matrix on a
+  large crossbar pays for the whole word line, so its energy per MAC rises with the crossbar once
+  the columns are not filled (``row_driver_scales_with_columns= False`` charges the 32-column
+  reference instead, a constant E_RD as in Cubero-Cascante et al.'s Fig. 5).
+- T_R = 1 ns: no public default exists for Cubero-Cascante et al. 2025; 1 ns is the read pulse of
+  the same NeuroSim evaluation that E_RD comes from, so the two terms describe one read.
+- V_R = 0.2 V (Cubero-Cascante et al. 2025, CIM-Explorer's |V_read|) is the core's, not the model's.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def row_driver_energy_j(crossbar_cols: int, tech_nm: float = 32.0, v_dd_v: float
 
 
 class EnergyModel(BaseModel):
-    """Energy constants of seed 003 eq. 8; every default cited in the module docstring."""
+    """Energy constants of Cubero-Cascante et al. 2025, eq. 8; every default cited in the module
+    docstring."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -122,10 +124,10 @@ class EnergyModel(BaseModel):
     t_read_s: float = Field(1e-9, gt=0, le=1e-3, description="read pulse length T_R, s")
 
     def e_adc_j(self, bits: int | None, crossbar_rows: int) -> float:
-        """E_ADC for ``bits``; an ideal ADC (``None``) is charged at full precision: a
-        differential column of N_X rows spans -N_X ... N_X, which a signed symmetric ADC holds
-        in ceil(log2(2 N_X + 1)) bits (seed 003 §III-B's log2(N_X + 1) counts one sign), and
-        never fewer than the model's 4."""
+        """E_ADC for ``bits``; an ideal ADC (``None``) is charged at full precision: a differential
+        column of N_X rows spans -N_X ... N_X, which a signed symmetric ADC holds in ceil(log2(2 N_X
+        + 1)) bits (Cubero-Cascante et al. 2025, §III-B's log2(N_X + 1) counts one sign), and never
+        fewer than the model's 4."""
         if self.adc_energy_j is not None:
             return self.adc_energy_j
         if bits is None:
@@ -143,7 +145,8 @@ class EnergyModel(BaseModel):
 def tile_energy_j(reads: ArrayLike, active_rows: ArrayLike, active_cols: ArrayLike,
                   x_bar: ArrayLike, g_bar_s: ArrayLike, e_rd_j: float, e_adc_j: float,
                   v_read_v: float, t_read_s: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Seed 003 eq. 8 per tile, split into (row drivers, ADC, cells), joules each.
+    """Cubero-Cascante et al. 2025, eq. 8 per tile, split into (row drivers, ADC, cells), joules
+    each.
 
     ``reads`` O_t, ``active_rows`` N_t, ``active_cols`` M_t (pairs), ``x_bar`` x_t,
     ``g_bar_s`` g_t (siemens per pair); arrays broadcast (one entry per tile).

@@ -1,5 +1,5 @@
-"""Workloads on top of the cores: VMM Monte-Carlo populations (seed 000) and binary/ternary
-matrix-vector populations on binary 1T1R cores (seed 003)."""
+"""Workloads on top of the cores: VMM Monte-Carlo populations (Chowdhury et al. 2024) and
+binary/ternary matrix-vector populations on binary 1T1R cores (Cubero-Cascante et al. 2025)."""
 
 from .binary_population import BinaryPopulation, binary_vmm_population
 from .population import (

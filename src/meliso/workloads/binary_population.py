@@ -1,10 +1,11 @@
-"""Random binary/ternary matrix-vector populations through a :class:`BinaryCore` (seed 003).
+"""Random binary/ternary matrix-vector populations through a :class:`BinaryCore` (Cubero-Cascante et
+al. 2025).
 
 A random weight matrix W (inputs x outputs) in {-1, 1} (binary) or {-1, 0, 1} (ternary) and
 random input vectors of the encoding's alphabet are multiplied on the core; the error against
 the exact integer product x @ W, the energy per MAC (eqs. 8-9) and the column utilisation are
 reported. With an ADC of b bits the layer scale is first calibrated (eqs. 6-7) on separate
-profiling vectors, as seed 003 §III-B does per layer.
+profiling vectors, as Cubero-Cascante et al. 2025, §III-B does per layer.
 
 Memory, measured with tracemalloc (``benchmarks/memory.py``): at most 4 float64 per cell for
 the programmed crossbars, 4 per vector, tile column and input cycle while reading (currents,
@@ -29,7 +30,8 @@ from ..mapping.encodings import get_encoding
 from ..periphery.energy import EnergyModel
 
 FloatArray = NDArray[np.float64]
-# LeNet-5's average matrix in seed 003 Table II (63.6 x 286.4): 286 inputs, 64 outputs
+# LeNet-5's average matrix in Cubero-Cascante et al. 2025, Table II (63.6 x 286.4): 286 inputs, 64
+# outputs
 DEFAULT_SIZE = (286, 64)
 
 

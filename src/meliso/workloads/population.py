@@ -1,6 +1,6 @@
-"""Monte-Carlo VMM populations (seed 000 §II).
+"""Monte-Carlo VMM populations (Chowdhury et al. 2024, §II).
 
-The seed's protocol: ``trials`` random matrices A (rows x cols, uniform in [-1, 1]) and vectors
+The paper's protocol: ``trials`` random matrices A (rows x cols, uniform in [-1, 1]) and vectors
 x (uniform in [0, 1]), a fresh pair per trial, each multiplied on its own crossbar; the error
 e = y - A x (signed, absolute, in the units of A x) of every output is concatenated, 1000 trials
 of 32 x 32 giving 32 000 errors. All trials are programmed and read at once (a stacked core).
@@ -83,7 +83,7 @@ class Population:
 
     @property
     def flat_errors(self) -> FloatArray:
-        """All errors concatenated (trials * rows,), as the seed reports them."""
+        """All errors concatenated (trials * rows,), as the paper reports them."""
         return self.errors.reshape(-1)
 
     def calibration_diagnostics(self) -> dict[str, float]:
@@ -130,7 +130,8 @@ def vmm_population(
     device_rng: np.random.Generator | None = None,
     **settings: Any,
 ) -> Population:
-    """Run the seed-000 population on ``device``: rows x cols matrices, ``settings`` to the core.
+    """Run the Chowdhury et al. 2024 population on ``device``: rows x cols matrices, ``settings`` to
+    the core.
 
     Defaults follow the protocol's known ranges: ``weight_range=1`` (A in [-1, 1]) and
     ``input_range=1`` (x in [0, 1]); both can be overridden. ``rng`` (if given) is used instead
