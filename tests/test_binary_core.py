@@ -129,7 +129,7 @@ def test_ternary_encodings_spend_two_cycles():
 def test_eq_8_energy_by_hand():
     w = np.array([[1.0, -1.0], [0.0, 1.0], [1.0, 1.0]])
     # a long read pulse makes the cell term as large as the others, so that all three count
-    model = EnergyModel(adc_energy_j=2e-12, row_driver_energy_j=1e-12, t_read_s=1e-6)
+    model = EnergyModel(adc_energy_j=2e-12, row_driver_energy_j=1e-12, t_read_sec=1e-6)
     core = BinaryCore(w, technology="ReRAM-1", encoding="T-I", crossbar=(4, 4), energy=model)
     x = np.array([[1.0, 0.0, -1.0], [1.0, 1.0, 1.0]])
     core.matmul(x)
@@ -253,7 +253,7 @@ def test_cli_core_json_and_errors():
         1 / data["energy_per_mac_j"], rel=1e-12)
     assert math.isfinite(data["error_rms"])
     human = runner.invoke(app, ["core", "--vectors", "20", "--r-wire", "1"])
-    assert human.exit_code == 0 and "energy per MAC" in human.output
+    assert human.exit_code == 0 and "energy_per_mac_j" in human.output
     for args, message in [(["--encoding", "B-III"], "allowed B-I, B-II"),
                           (["--adc-bits", "30"], "adc_bits = 30 is out of range"),
                           (["--r-wire", "-2"], "r_bitline_ohm = -2.0 is out of range"),

@@ -31,18 +31,18 @@ import numpy as np
 import pytest
 
 from meliso import ParameterError
-from meliso.core import AnalogCore, BinaryCore, CoreConfig, quantisation_bound
+from meliso.core import AnalogCore, AnalogCoreConfig, BinaryCore, quantisation_bound
 from meliso.devices import all_presets, get_device
 from meliso.mapping.encodings import ENCODINGS, get_encoding
 
 
 def _models() -> tuple[str, ...]:
     """Read models the code offers: the registry ``meliso.core.readmodel.READ_MODELS`` (name ->
-    implementation) where it exists, else the ``Literal`` of ``CoreConfig.model``."""
+    implementation) where it exists, else the ``Literal`` of ``AnalogCoreConfig.model``."""
     try:
         from meliso.core.readmodel import READ_MODELS
     except ImportError:
-        return tuple(typing.get_args(CoreConfig.model_fields["model"].annotation))
+        return tuple(typing.get_args(AnalogCoreConfig.model_fields["model"].annotation))
     return tuple(READ_MODELS)
 
 

@@ -66,7 +66,7 @@ def to_spice(g_s: ArrayLike, v_in_v: ArrayLike, *, r_bitline_ohm: float = 0.0,
 
 def run_ngspice(g_s: ArrayLike, v_in_v: ArrayLike, *, r_bitline_ohm: float = 0.0,
                 r_wordline_ohm: float = 0.0, topology: str = "1t1r",
-                timeout_s: float = 600.0) -> FloatArray:
+                timeout_sec: float = 600.0) -> FloatArray:
     """Amplifier currents, amperes: (cols,) for one vector or (batch, cols) for a batch."""
     exe = shutil.which("ngspice")
     if exe is None:
@@ -82,7 +82,7 @@ def run_ngspice(g_s: ArrayLike, v_in_v: ArrayLike, *, r_bitline_ohm: float = 0.0
             path.write_text(to_spice(g_s, vec, r_bitline_ohm=r_bitline_ohm,
                                      r_wordline_ohm=r_wordline_ohm, topology=topology))
             res = subprocess.run([exe, "-b", str(path)], capture_output=True, text=True,
-                                 timeout=timeout_s, check=False)
+                                 timeout=timeout_sec, check=False)
             found = {int(m.group(1)): float(m.group(2)) for m in pattern.finditer(res.stdout)}
             if len(found) != cols:
                 raise RuntimeError(f"ngspice gave {len(found)} of {cols} amplifier currents:\n"

@@ -1,6 +1,6 @@
 """The wires of a crossbar, as one validated object: segment resistances, solver, topology.
 
-Every core takes its wires from here (:class:`meliso.core.CoreConfig` extends :class:`Wires`,
+Every core takes its wires from here (:class:`meliso.core.AnalogCoreConfig` extends :class:`Wires`,
 :class:`meliso.core.BinaryCore` takes one), so the fields, their ranges and the rules of which
 solver takes which wires (:func:`meliso.circuit.solve.check_wires`) are defined once.
 """

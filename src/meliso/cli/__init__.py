@@ -9,7 +9,7 @@ makes one library call and prints the result, as a table in one style or as JSON
 - :mod:`.nn`: ``meliso train``.
 
 Shared: :mod:`._common` (errors, tables, progress, option types), :mod:`._options` (the core
-settings' options, generated from :class:`meliso.core.CoreConfig`).
+settings' options, generated from :class:`meliso.core.AnalogCoreConfig`).
 """
 
 from . import binary, devices, linalg, nn, runs, vmm  # noqa: F401  (register the commands)

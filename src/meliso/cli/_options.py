@@ -1,4 +1,4 @@
-"""The core settings as command-line options, generated from :class:`meliso.core.CoreConfig`.
+"""The core settings as command-line options, generated from :class:`meliso.core.AnalogCoreConfig`.
 
 Each field becomes ``--field-name`` with the field's own description, allowed range and
 choices as its help, so help texts live once, in the config model. An option left out is left
@@ -18,7 +18,7 @@ import typer
 from pydantic.fields import FieldInfo
 
 from .._validation import allowed_range
-from ..core import CoreConfig
+from ..core import AnalogCoreConfig
 from ..core.readmodel import model_names
 
 
@@ -43,7 +43,7 @@ def _help(name: str, field: FieldInfo) -> str:
     choices = model_names() if name == "model" else _choices(field.annotation)
     if choices:
         parts.append(" | ".join(str(c) for c in choices if c is not None))
-    rng = allowed_range(CoreConfig, name)
+    rng = allowed_range(AnalogCoreConfig, name)
     if rng:
         parts.append(rng)
     if field.default is not None:
@@ -53,9 +53,9 @@ def _help(name: str, field: FieldInfo) -> str:
 
 def core_options(exclude: frozenset[str] = frozenset()) -> Callable[[Callable[..., Any]],
                                                                   Callable[..., Any]]:
-    """Give a command every :class:`CoreConfig` field (but ``exclude``) as an option; the
+    """Give a command every :class:`AnalogCoreConfig` field (but ``exclude``) as an option; the
     command takes them as ``core: dict`` (only the options given)."""
-    fields = {n: f for n, f in CoreConfig.model_fields.items() if n not in exclude}
+    fields = {n: f for n, f in AnalogCoreConfig.model_fields.items() if n not in exclude}
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(fn, eval_str=True)

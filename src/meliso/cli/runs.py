@@ -37,10 +37,10 @@ DataDir = Annotated[str | None, typer.Option(
     help="cim: folder with the MNIST IDX files or a CIFAR-10 release")]
 
 
-def executor(kind: str, workers: int | None, scheduler: str | None, timeout_s: float
+def executor(kind: str, workers: int | None, scheduler: str | None, timeout_sec: float
              ) -> Executor:
     return validate_model(Executor, {"kind": kind, "workers": workers, "scheduler": scheduler,
-                                     "timeout_s": timeout_s})
+                                     "timeout_sec": timeout_sec})
 
 
 @command()
@@ -51,9 +51,9 @@ def run(experiment: Annotated[str, typer.Argument(help="experiment YAML file")],
     """Run an experiment file: every sweep point, cached and resumable, then its report."""
     ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
     config = load_experiment(experiment)
-    with RunProgress(quiet or as_json) as progress:
+    with RunProgress(quiet) as progress:
         result = run_experiment(config, out or f"runs/{config.name}", executor=ex, force=force,
-                                on_point=progress.start(config.name))
+                                on_point=None if as_json else progress.start(config.name))
     failed = sum(1 for r in result.rows if r.get("status") == "failed")
     show(f"Run {config.name}", {"points": len(result.rows), "computed": result.computed,
                                 "cached": result.cached, "failed": failed,
@@ -83,12 +83,13 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
                              f"meliso, cim; models: {', '.join(MODELS)} or both")
     ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
     folder = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
-    with RunProgress(quiet or as_json) as progress:
+    with RunProgress(quiet) as progress:
         if study == "cim":
             path = reproduce_cim(folder, dataset=dataset, quick=quick, data_dir=data_dir,
-                                 executor=ex, force=force, on_point=progress.start("cim"))
+                                 executor=ex, force=force,
+                                 on_point=None if as_json else progress.start("cim"))
         else:
             models = MODELS if model == "both" else (model,)
             path = reproduce_meliso(folder, quick=quick, models=models, executor=ex,
-                                    force=force, on_point=progress.start)
+                                    force=force, on_point=None if as_json else progress.start)
     show(f"Study {study}", {"study": study, "report": str(path)}, as_json)

@@ -1,9 +1,16 @@
 """Programmed matrices: mapping + devices + circuit + decode composed into cores."""
 
 from .analog import AnalogCore, quantisation_bound
-from .binary import BinaryCore, CoreProfile, CoreStats
-from .config import CoreConfig
+from .binary import BinaryCore, BinaryCoreProfile, BinaryCoreStats
+from .config import AnalogCoreConfig
 from .decode import TwoPointCalibration
 
-__all__ = ["AnalogCore", "BinaryCore", "CoreConfig", "CoreProfile", "CoreStats",
-           "TwoPointCalibration", "quantisation_bound"]
+__all__ = [
+           "AnalogCore",
+           "AnalogCoreConfig",
+           "BinaryCore",
+           "BinaryCoreProfile",
+           "BinaryCoreStats",
+           "TwoPointCalibration",
+           "quantisation_bound",
+]

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import ParameterError
 from ..devices import Device, ProgramResult, get_device
 from ..mapping import half_range, input_scale, quantize_inputs, reference_level
-from .config import CoreConfig
+from .config import AnalogCoreConfig
 from .decode import TwoPointCalibration
 from .plan import plan_core
 from .readmodel import ProgrammedArrays
@@ -65,7 +65,7 @@ class AnalogCore:
     rng:
         ``numpy.random.Generator`` or seed for programming and read noise.
     **settings:
-        Fields of :class:`~meliso.core.config.CoreConfig` (``model``, ``mapping``,
+        Fields of :class:`~meliso.core.config.AnalogCoreConfig` (``model``, ``mapping``,
         ``tile_rows``, ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``,
         ``weight_slices``, ``bits_per_slice``, ``calibration``, ``programming``, ``verify_*``,
         the wires).
@@ -83,7 +83,7 @@ class AnalogCore:
         self.device: Device = dev
         stack, self.stacked = _as_matrix_stack(a)
         self.plan = plan_core(stack.shape, dev, settings)  # every device/settings rule
-        self.config: CoreConfig = self.plan.config
+        self.config: AnalogCoreConfig = self.plan.config
         cfg = self.config
         if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
             raise ParameterError(

@@ -59,7 +59,7 @@ HISTOGRAM_BINS = 20  # input-activity histograms: bins of width 1/20 over [0, 1]
 
 
 @dataclass(frozen=True)
-class CoreStats:
+class BinaryCoreStats:
     """Counters of a :class:`BinaryCore` since creation (or :meth:`BinaryCore.reset_stats`).
 
     Per-tile arrays are (row tiles, column tiles). ``reads`` = O_t (input vectors x cycles),
@@ -158,14 +158,14 @@ class CoreStats:
 
 
 @dataclass
-class CoreProfile:
+class BinaryCoreProfile:
     """What profiling keeps for a matrix (Cubero-Cascante et al. 2025, §IV-C, Fig. 2 and eq. 9).
 
     ``adc_codes``/``adc_counts``: histogram of every ADC output code (signed integers);
     ``activity_counts`` (row tiles, ``HISTOGRAM_BINS``): histogram, per row tile, of the pulse
     activity (fraction of active rows pulsed) of each read; ``input_counts`` and
     ``weight_counts``: how many operands were -1, 0 and +1. The operand statistics per tile
-    (x_t, g_t, N_t, M_t) are in :class:`CoreStats`.
+    (x_t, g_t, N_t, M_t) are in :class:`BinaryCoreStats`.
     """
 
     adc_histogram: dict[int, int] = field(default_factory=dict)
@@ -408,13 +408,13 @@ class BinaryCore:
         """Zero the counters and the profile."""
         self._vectors = 0
         self._pulses = np.zeros(self.grid[0])
-        self.profile = CoreProfile(
+        self.profile = BinaryCoreProfile(
             activity_counts=np.zeros((self.grid[0], HISTOGRAM_BINS), dtype=np.int64),
             weight_counts={value: int(np.count_nonzero(self.weights == value))
                            for value in (-1, 0, 1)})
 
     @property
-    def stats(self) -> CoreStats:
+    def stats(self) -> BinaryCoreStats:
         """Counters and eq. 8 energies of every ``matmul`` since the last reset."""
         cycles = self.encoding.cycles
         reads = np.full(self.grid, self._vectors * cycles, dtype=np.int64)
@@ -425,8 +425,8 @@ class BinaryCore:
             reads, self.active_rows, self.active_cols, x_bar, self.g_bar_s,
             self.energy.e_rd_j(self.crossbar[1]), self.energy.e_adc_j(self.adc_bits,
                                                                        self.crossbar[0]),
-            self.v_read_v, self.energy.t_read_s)
-        return CoreStats(
+            self.v_read_v, self.energy.t_read_sec)
+        return BinaryCoreStats(
             vectors=self._vectors, cycles_per_vector=cycles, reads=reads,
             adc_conversions=reads * self.active_cols, active_rows=self.active_rows.copy(),
             active_cols=self.active_cols.copy(), x_bar=x_bar, g_bar_s=self.g_bar_s.copy(),

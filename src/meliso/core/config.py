@@ -10,7 +10,7 @@ from ..circuit.wires import Wires
 from .readmodel import ReadModel, model_names, read_model
 
 
-class CoreConfig(Wires):
+class AnalogCoreConfig(Wires):
     """Validated settings of :class:`meliso.core.AnalogCore` (frozen); the wire fields and
     their rules are :class:`meliso.circuit.Wires`'."""
 
@@ -108,7 +108,7 @@ class CoreConfig(Wires):
         return name
 
     @model_validator(mode="after")
-    def _model_options(self) -> CoreConfig:
+    def _model_options(self) -> AnalogCoreConfig:
         """Settings the read model cannot model are refused, as its ``refuses`` says."""
         for field, allowed in self.read_model.refuses.items():
             value = getattr(self, field)
@@ -118,7 +118,7 @@ class CoreConfig(Wires):
         return self
 
     @model_validator(mode="after")
-    def _calibration_points(self) -> CoreConfig:
+    def _calibration_points(self) -> AnalogCoreConfig:
         if self.calibration_t_min >= self.calibration_t_max:
             raise ValueError(
                 "calibration_t_min must be below calibration_t_max "

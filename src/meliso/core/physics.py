@@ -48,14 +48,14 @@ from ..mapping import (
     untile_outputs,
     weight_units,
 )
-from .config import CoreConfig
+from .config import AnalogCoreConfig
 from .plan import CorePlan, check_read_contrast, reference_fraction, state_bounds
 from .readmodel import Allowed
 
 FloatArray = NDArray[np.float64]
 
 
-def physics_slicing(dev: Device, cfg: CoreConfig) -> Slicing:
+def physics_slicing(dev: Device, cfg: AnalogCoreConfig) -> Slicing:
     """Bit slicing for this device and these settings, or a clear error."""
     slices, bits = cfg.weight_slices, cfg.bits_per_slice
     if isinstance(dev, BinaryDevice):
@@ -97,7 +97,7 @@ class PhysicsModel:
     #: peak bytes per physical cell while programming (measured: ``benchmarks/memory.py``)
     program_bytes_per_cell = MappingProxyType({"open-loop": 8 * 8, "write-verify": 8 * 16})
 
-    def check(self, device: Device, cfg: CoreConfig) -> Slicing:
+    def check(self, device: Device, cfg: AnalogCoreConfig) -> Slicing:
         """Validate the device with these settings; the weight slicing in force."""
         slicing = physics_slicing(device, cfg)
         if half_range(cfg.resolved_mapping, reference_fraction(device)) == 0:
@@ -109,14 +109,14 @@ class PhysicsModel:
         check_read_contrast(device)
         return slicing
 
-    def grid(self, m: int, n: int, cfg: CoreConfig) -> tuple[int, int]:
+    def grid(self, m: int, n: int, cfg: AnalogCoreConfig) -> tuple[int, int]:
         return tile_grid(m, n, cfg.tile_rows, cfg.tile_cols)
 
-    def physical_shape(self, m: int, n: int, cfg: CoreConfig, slicing: Slicing
+    def physical_shape(self, m: int, n: int, cfg: AnalogCoreConfig, slicing: Slicing
                        ) -> tuple[int, int]:
         return cfg.tile_rows, physical_columns(cfg.resolved_mapping, cfg.tile_cols, slicing)
 
-    def bytes_per_cell(self, cfg: CoreConfig) -> int:
+    def bytes_per_cell(self, cfg: AnalogCoreConfig) -> int:
         return self.program_bytes_per_cell[cfg.programming]
 
     def program(self, plan: CorePlan, stack: FloatArray, rng: np.random.Generator

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from .._validation import ParameterError, validate_model
 from ..devices import AnalogDevice, Device
 from ..mapping import Slicing, reference_level
-from .config import CoreConfig
+from .config import AnalogCoreConfig
 
 
 def reference_fraction(dev: Device) -> float:
@@ -37,7 +37,7 @@ def reference_fraction(dev: Device) -> float:
 class CorePlan:
     """A validated core: its settings, slicing and physical layout for a stack of matrices."""
 
-    config: CoreConfig
+    config: AnalogCoreConfig
     device: Device
     slicing: Slicing
     stack: int
@@ -79,9 +79,10 @@ class CorePlan:
 
 
 def plan_core(shape: tuple[int, int, int], device: Device,
-              settings: Mapping[str, Any] | CoreConfig) -> CorePlan:
+              settings: Mapping[str, Any] | AnalogCoreConfig) -> CorePlan:
     """Validate ``device`` with core ``settings`` for a stack ``shape`` = (S, m, n)."""
-    cfg = settings if isinstance(settings, CoreConfig) else validate_model(CoreConfig, settings)
+    cfg = (settings if isinstance(settings, AnalogCoreConfig)
+           else validate_model(AnalogCoreConfig, settings))
     slicing = cfg.read_model.check(device, cfg)
     s, m, n = shape
     return CorePlan(cfg, device, slicing, int(s), int(m), int(n))

@@ -34,7 +34,7 @@ from .._validation import ParameterError
 if TYPE_CHECKING:
     from ..devices import Device, ProgramResult
     from ..mapping import Slicing
-    from .config import CoreConfig
+    from .config import AnalogCoreConfig
     from .plan import CorePlan
 
 FloatArray = NDArray[np.float64]
@@ -77,17 +77,17 @@ class ReadModel(Protocol):
     defaults: Mapping[str, Any]
     refuses: Mapping[str, Allowed]
 
-    def check(self, device: Device, config: CoreConfig) -> Slicing:
+    def check(self, device: Device, config: AnalogCoreConfig) -> Slicing:
         """The weight slicing in force, or :class:`ParameterError` for a device (or device and
         settings) it cannot model."""
 
-    def bytes_per_cell(self, config: CoreConfig) -> int:
+    def bytes_per_cell(self, config: AnalogCoreConfig) -> int:
         """Peak bytes per physical cell while programming."""
 
-    def grid(self, m: int, n: int, config: CoreConfig) -> tuple[int, int]:
+    def grid(self, m: int, n: int, config: AnalogCoreConfig) -> tuple[int, int]:
         """(tiles along the inputs, tiles along the outputs) of an m x n matrix."""
 
-    def physical_shape(self, m: int, n: int, config: CoreConfig, slicing: Slicing
+    def physical_shape(self, m: int, n: int, config: AnalogCoreConfig, slicing: Slicing
                        ) -> tuple[int, int]:
         """(rows, columns) of one physical crossbar."""
 

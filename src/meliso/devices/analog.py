@@ -60,11 +60,11 @@ class AnalogDevice(DeviceBase):
     )
     write_v_ltp_v: float | None = Field(None, ge=-50, le=50,
                                         description="LTP write pulse amplitude, V")
-    write_pulse_ltp_s: float | None = Field(None, ge=0, le=1,
+    write_pulse_ltp_sec: float | None = Field(None, ge=0, le=1,
                                             description="LTP write pulse width, s")
     write_v_ltd_v: float | None = Field(None, ge=-50, le=50,
                                         description="LTD write pulse amplitude, V")
-    write_pulse_ltd_s: float | None = Field(None, ge=0, le=1,
+    write_pulse_ltd_sec: float | None = Field(None, ge=0, le=1,
                                             description="LTD write pulse width, s")
 
     @property

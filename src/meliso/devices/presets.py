@@ -31,28 +31,32 @@ _ANALOG: dict[str, dict[str, Any]] = {
         + _NEUROSIM,
         r_on_ohm=26e6, on_off_ratio=12.5, levels_ltp=97, levels_ltd=100,
         nl_ltp=2.40, nl_ltd=-4.88, sigma_c2c=0.035,
-        write_v_ltp_v=3.2, write_pulse_ltp_s=300e-6, write_v_ltd_v=-2.8, write_pulse_ltd_s=300e-6,
+        write_v_ltp_v=3.2, write_pulse_ltp_sec=300e-6,
+        write_v_ltd_v=-2.8, write_pulse_ltd_sec=300e-6,
     ),
     "TaOx/HfOx": dict(
         citation="W. Wu et al., 2018 IEEE Symp. VLSI Technology, 103-104, "
         "doi:10.1109/VLSIT.2018.8510690; " + _NEUROSIM,
         r_on_ohm=100e3, on_off_ratio=10.0, levels_ltp=128, levels_ltd=128,
         nl_ltp=0.04, nl_ltd=-0.63, sigma_c2c=0.037,
-        write_v_ltp_v=1.6, write_pulse_ltp_s=50e-9, write_v_ltd_v=1.6, write_pulse_ltd_s=50e-9,
+        write_v_ltp_v=1.6, write_pulse_ltp_sec=50e-9,
+        write_v_ltd_v=1.6, write_pulse_ltd_sec=50e-9,
     ),
     "AlOx/HfO2": dict(
         citation="J. Woo et al., IEEE Electron Device Lett. 37(8), 994-997 (2016), "
         "doi:10.1109/LED.2016.2582859; " + _NEUROSIM,
         r_on_ohm=16.9e3, on_off_ratio=4.43, levels_ltp=40, levels_ltd=40,
         nl_ltp=1.94, nl_ltd=-0.61, sigma_c2c=0.05,
-        write_v_ltp_v=0.9, write_pulse_ltp_s=100e-6, write_v_ltd_v=-1.0, write_pulse_ltd_s=100e-6,
+        write_v_ltp_v=0.9, write_pulse_ltp_sec=100e-6,
+        write_v_ltd_v=-1.0, write_pulse_ltd_sec=100e-6,
     ),
     "EpiRAM": dict(
         citation="S. Choi et al., Nat. Mater. 17(4), 335-340 (2018), "
         "doi:10.1038/s41563-017-0001-5; " + _NEUROSIM,
         r_on_ohm=81e3, on_off_ratio=50.2, levels_ltp=64, levels_ltd=64,
         nl_ltp=0.5, nl_ltd=-0.5, sigma_c2c=0.02,
-        write_v_ltp_v=5.0, write_pulse_ltp_s=5e-6, write_v_ltd_v=-3.0, write_pulse_ltd_s=5e-6,
+        write_v_ltp_v=5.0, write_pulse_ltp_sec=5e-6,
+        write_v_ltd_v=-3.0, write_pulse_ltd_sec=5e-6,
     ),
     "ideal": dict(
         citation="meliso reference device: linear, no variation, 11 weight bits, window 1e3",

@@ -48,7 +48,7 @@ from .._fingerprint import code_fingerprint
 from .._validation import ParameterError, validate_model
 from .._yaml import load_yaml_file
 from ..analysis.fits import FAMILIES
-from ..core import CoreConfig
+from ..core import AnalogCoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
 from ..workloads import POPULATION_DEFAULTS, check_population_memory
 from .rundir import NAME_PATTERN
@@ -57,7 +57,7 @@ from .rundir import NAME_PATTERN
 MAX_POINTS = 10_000
 ALIASES = ("weight_bits", "memory_window", "c2c", "nl", "with_nl", "nonideal")
 _DEVICE_FIELDS = set(AnalogDevice.model_fields) | set(BinaryDevice.model_fields)
-_CORE_FIELDS = set(CoreConfig.model_fields) - {"model"}
+_CORE_FIELDS = set(AnalogCoreConfig.model_fields) - {"model"}
 
 
 def allowed_parameters() -> list[str]:

@@ -1,7 +1,7 @@
 """Where sweep points run: in this process, or on a Dask cluster. Defined once, validated once.
 
     executor = Executor(kind="dask", workers=2)          # a LocalCluster of 2 processes
-    executor = Executor(kind="dask", scheduler="tcp://host:8786", timeout_s=10)
+    executor = Executor(kind="dask", scheduler="tcp://host:8786", timeout_sec=10)
     with executor.session() as session:                  # one cluster for many runs
         for spec, (record, array) in session.map(compute, specs): ...
 
@@ -33,7 +33,7 @@ class Executor(BaseModel):
         None, ge=1, le=256, description="Dask LocalCluster worker processes (default 2)")
     scheduler: str | None = Field(
         None, min_length=1, max_length=512, description="address of an existing Dask scheduler")
-    timeout_s: float = Field(
+    timeout_sec: float = Field(
         10.0, gt=0, le=3600, description="seconds to wait for the Dask scheduler")
 
     @contextmanager
@@ -42,7 +42,7 @@ class Executor(BaseModel):
         if self.kind == "serial":
             yield Session(None)
             return
-        with dask_client(self.workers, self.scheduler, self.timeout_s) as client:
+        with dask_client(self.workers, self.scheduler, self.timeout_sec) as client:
             yield Session(client)
 
 
@@ -80,7 +80,7 @@ def open_session(executor: Executor | Session) -> Iterator[Session]:
 
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None,
-                timeout_s: float = 10.0) -> Iterator[Any]:
+                timeout_sec: float = 10.0) -> Iterator[Any]:
     """A Dask client: on an existing scheduler, or on a LocalCluster of ``workers`` processes."""
     try:
         import dask
@@ -91,10 +91,10 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
         ) from exc
     if scheduler:
         try:
-            client = Client(scheduler, timeout=f"{timeout_s}s")
+            client = Client(scheduler, timeout=f"{timeout_sec}s")
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise ParameterError(
-                f"scheduler = {scheduler!r}: no Dask scheduler answered within {timeout_s:g} s "
+                f"scheduler = {scheduler!r}: no Dask scheduler answered within {timeout_sec:g} s "
                 f"({type(exc).__name__}: {exc}); check the address (tcp://HOST:PORT) or raise "
                 "--scheduler-timeout") from None
         try:

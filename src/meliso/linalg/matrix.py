@@ -310,7 +310,7 @@ class CrossbarMatrix:
         g_mean = (sum(p["g_sum_s"] for p in summaries)
                   / max(1, sum(p["g_count"] for p in summaries)))
         v = summaries[0]["v_read_v"]
-        cells = rows_p * cols_p * g_mean * v * v * model.t_read_s
+        cells = rows_p * cols_p * g_mean * v * v * model.t_read_sec
         # a forward read drives the rows and converts the columns; a transposed read drives
         # the columns and converts the rows
         self.energy_per_read_j = (rows_p * model.e_rd_j(cols_p) + cols_t * model.e_adc_j(8, rows_p)

@@ -32,8 +32,8 @@ from numpy.typing import NDArray
 from .._numeric import round_half_away
 
 FloatArray = NDArray[np.float64]
-Mapping = Literal["differential", "reference"]
-MAPPINGS: tuple[Mapping, ...] = ("differential", "reference")
+WeightMapping = Literal["differential", "reference"]
+MAPPINGS: tuple[WeightMapping, ...] = ("differential", "reference")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Slicing:
 NO_SLICING = Slicing()
 
 
-def physical_columns(mapping: Mapping, tile_cols: int, slicing: Slicing = NO_SLICING) -> int:
+def physical_columns(mapping: WeightMapping, tile_cols: int, slicing: Slicing = NO_SLICING) -> int:
     """Physical crossbar columns used by ``tile_cols`` outputs."""
     if mapping == "differential":
         return 2 * slicing.slices * tile_cols
@@ -93,18 +93,18 @@ def reference_level(init_frac: float, levels_ltp: int, levels_ltd: int) -> float
     return init_frac + float(round_half_away(delta * n)) / n  # programming's own rounding
 
 
-def half_range(mapping: Mapping, ref_frac: float = 0.5) -> float:
+def half_range(mapping: WeightMapping, ref_frac: float = 0.5) -> float:
     """Window fraction that represents |w| = 1: 1 (differential) or min(f_ref, 1 - f_ref)."""
     return 1.0 if mapping == "differential" else min(ref_frac, 1.0 - ref_frac)
 
 
-def _check_slicing(mapping: Mapping, slicing: Slicing) -> None:
+def _check_slicing(mapping: WeightMapping, slicing: Slicing) -> None:
     if mapping != "differential" and slicing != NO_SLICING:
         raise ValueError("bit-sliced weights need the differential mapping")
 
 
 def target_fractions(
-    w: FloatArray, mapping: Mapping, ref_frac: float = 0.5, slicing: Slicing = NO_SLICING
+    w: FloatArray, mapping: WeightMapping, ref_frac: float = 0.5, slicing: Slicing = NO_SLICING
 ) -> FloatArray:
     """Target fractions (..., R, physical columns) for normalised weights w (..., R, C)."""
     _check_slicing(mapping, slicing)
@@ -124,7 +124,7 @@ def target_fractions(
 
 def weight_units(
     i_a: FloatArray,
-    mapping: Mapping,
+    mapping: WeightMapping,
     step_a: float,
     ref_frac: float = 0.5,
     slicing: Slicing = NO_SLICING,

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import ParameterError
-from ..core.config import CoreConfig
+from ..core.config import AnalogCoreConfig
 from ..core.plan import CorePlan
 from ..core.readmodel import Allowed
 from ..devices import AnalogDevice, Device
@@ -51,7 +51,7 @@ class NeuroSimModel:
     #: peak bytes per cell while programming (measured: ``benchmarks/memory.py``)
     program_bytes_per_cell = 8 * 6
 
-    def check(self, device: Device, cfg: CoreConfig) -> Slicing:
+    def check(self, device: Device, cfg: AnalogCoreConfig) -> Slicing:
         """An analog device without device-to-device or read noise; no slicing."""
         if not isinstance(device, AnalogDevice):
             raise ParameterError(
@@ -63,14 +63,14 @@ class NeuroSimModel:
                     f"(MELISO runs NeuroSim without it): allowed {field} = 0")
         return NO_SLICING
 
-    def grid(self, m: int, n: int, cfg: CoreConfig) -> tuple[int, int]:
+    def grid(self, m: int, n: int, cfg: AnalogCoreConfig) -> tuple[int, int]:
         return 1, 1
 
-    def physical_shape(self, m: int, n: int, cfg: CoreConfig, slicing: Slicing
+    def physical_shape(self, m: int, n: int, cfg: AnalogCoreConfig, slicing: Slicing
                        ) -> tuple[int, int]:
         return n, m
 
-    def bytes_per_cell(self, cfg: CoreConfig) -> int:
+    def bytes_per_cell(self, cfg: AnalogCoreConfig) -> int:
         return self.program_bytes_per_cell
 
     def program(self, plan: CorePlan, stack: FloatArray, rng: np.random.Generator

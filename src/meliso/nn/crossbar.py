@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.binary import BinaryCore, CoreStats
+from ..core.binary import BinaryCore, BinaryCoreStats
 from .models import QuantConv2d, QuantLinear, QuantNet
 
 
@@ -108,7 +108,7 @@ class CrossbarNet(nn.Module):
         for layer in self.crossbar_layers:
             layer.core.reset_stats()
 
-    def layer_stats(self) -> list[CoreStats]:
+    def layer_stats(self) -> list[BinaryCoreStats]:
         return [layer.core.stats for layer in self.crossbar_layers]
 
     def stats(self) -> dict[str, Any]:

@@ -121,7 +121,7 @@ class EnergyModel(BaseModel):
         True, description="E_RD proportional to the crossbar's columns (else the 32-column "
                           "reference for any crossbar)")
     v_dd_v: float = Field(1.0, gt=0, le=5, description="row-driver supply, V")
-    t_read_s: float = Field(1e-9, gt=0, le=1e-3, description="read pulse length T_R, s")
+    t_read_sec: float = Field(1e-9, gt=0, le=1e-3, description="read pulse length T_R, s")
 
     def e_adc_j(self, bits: int | None, crossbar_rows: int) -> float:
         """E_ADC for ``bits``; an ideal ADC (``None``) is charged at full precision: a differential
@@ -144,7 +144,7 @@ class EnergyModel(BaseModel):
 
 def tile_energy_j(reads: ArrayLike, active_rows: ArrayLike, active_cols: ArrayLike,
                   x_bar: ArrayLike, g_bar_s: ArrayLike, e_rd_j: float, e_adc_j: float,
-                  v_read_v: float, t_read_s: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+                  v_read_v: float, t_read_sec: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Cubero-Cascante et al. 2025, eq. 8 per tile, split into (row drivers, ADC, cells), joules
     each.
 
@@ -156,4 +156,4 @@ def tile_energy_j(reads: ArrayLike, active_rows: ArrayLike, active_cols: ArrayLi
     m = np.asarray(active_cols, dtype=np.float64)
     x = np.asarray(x_bar, dtype=np.float64)
     g = np.asarray(g_bar_s, dtype=np.float64)
-    return (o * n * x * e_rd_j, o * m * e_adc_j, o * n * m * x * g * v_read_v**2 * t_read_s)
+    return (o * n * x * e_rd_j, o * m * e_adc_j, o * n * m * x * g * v_read_v**2 * t_read_sec)

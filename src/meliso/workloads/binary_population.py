@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .._memory import check_memory
 from .._validation import ParameterError
 from ..circuit import Wires
-from ..core.binary import BinaryCore, CoreStats, crossbar_shape
+from ..core.binary import BinaryCore, BinaryCoreStats, crossbar_shape
 from ..mapping.encodings import get_encoding
 from ..periphery.energy import EnergyModel
 
@@ -42,7 +42,7 @@ class BinaryPopulation:
     errors: FloatArray
     exact: FloatArray
     core: BinaryCore
-    stats: CoreStats
+    stats: BinaryCoreStats
     adc_scale: float
     seconds: float = 0.0
 

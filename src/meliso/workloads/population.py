@@ -113,9 +113,11 @@ def check_population_memory(device: Device, trials: int, rows: int, cols: int,
     plan = plan_core((trials, rows, cols), device, settings)
     need = plan.program_bytes() + plan.read_bytes(1) + 8 * trials * (rows * cols + 4 * rows
                                                                      + cols)
+    cfg = plan.config
     check_memory(need, f"a population of trials = {trials} x {rows}x{cols} on "
-                       f"'{device.name}' ({plan.cells} cells)",
-                 "lower trials or the matrix size (rows, cols)")
+                       f"'{device.name}' in tiles of tile_rows x tile_cols = {cfg.tile_rows}x"
+                       f"{cfg.tile_cols} ({plan.cells} cells)",
+                 "lower trials, the matrix size (rows, cols) or the tile")
     return plan
 
 
