@@ -270,8 +270,8 @@ class CrossbarMatrix:
                      f"{len(blocks)} tiles of {rows_t}x{cols_t} x {residual_arrays + 1} arrays",
                      "use larger tiles (fewer, fuller blocks), fewer residual arrays or a "
                      "smaller matrix")
-        probe = AnalogCore(np.zeros((1, 1)), dev, rng=0, **settings)
-        if probe.config.resolved_calibration == "two-point":
+        plan = plan_core((1, 1, 1), dev, settings)  # the settings, validated once
+        if plan.config.resolved_calibration == "two-point":
             self._check_two_point(coo, out_block, in_block, blocks, residual_arrays)
         order = np.lexsort((in_block, out_block))
         key = out_block[order] * (blocks[:, 1].max() + 1) + in_block[order]
@@ -300,8 +300,8 @@ class CrossbarMatrix:
         self.mvms = 0.0
         # crossbar reads per tile and product: one per input bit plane (bit-serial inputs),
         # and in a transposed read one per weight slice too
-        planes = probe.config.input_bits or 1
-        slices = probe.slicing.slices if probe.mapping == "differential" else 1
+        planes = plan.config.input_bits or 1
+        slices = plan.slicing.slices if plan.mapping == "differential" else 1
         self._reads_forward, self._reads_transposed = planes, planes * slices
         self.forward_reads = 0
         self.transposed_reads = 0

@@ -43,9 +43,9 @@ class NeuroSimArrays:
         *,
         input_bits: int = 10,
     ) -> None:
-        if not 1 <= input_bits <= 30:
+        if not 1 <= input_bits <= 24:
             raise ParameterError(
-                f"input_bits = {input_bits} is out of range: allowed 1 <= input_bits <= 30"
+                f"input_bits = {input_bits} is out of range: allowed 1 <= input_bits <= 24"
             )
         self.device = device
         self.input_bits = input_bits

@@ -45,7 +45,7 @@ class NeuroSimModel:
         "input_range": Allowed((None, 1.0), "1 (inputs in [0, 1], wrapped beyond)"),
         "r_bitline_ohm": Allowed((0.0,), _WIRES),
         "r_wordline_ohm": Allowed((0.0,), _WIRES),
-        "circuit": Allowed(("auto", "ideal"), "'auto'"),
+        "circuit": Allowed(("auto", "ideal"), "'auto' or 'ideal' (no wire solver)"),
         "topology": Allowed(("1t1r",), "'1t1r'"),
     })
     #: peak bytes per cell while programming (measured: ``benchmarks/memory.py``)
