@@ -135,3 +135,64 @@ def test_vmm_neurosim_rejects_what_neurosim_does_not_have():
         res.output.split())
     res = _run("vmm", "--model", "spice")
     assert res.exit_code == 2 and "model = 'spice'" in " ".join(res.output.split())
+
+
+def test_vmm_save_errors_as_numpy_and_parquet(tmp_path):
+    """The raw errors on disk are the population the summary describes: the same statistics
+    from the file as on the screen, and the Parquet rows are e = y − A·x."""
+    import numpy as np
+    import pyarrow.parquet as pq
+    from scipy import stats
+
+    npy, parquet = tmp_path / "e.npy", tmp_path / "e.parquet"
+    out = {}
+    for path in (npy, parquet):
+        res = _run("vmm", "--trials", "30", "--seed", "3", "--save-errors", str(path), "--json")
+        assert res.exit_code == 0, res.output
+        out[path.suffix] = json.loads(res.output)
+        assert out[path.suffix]["errors_file"] == str(path)
+    errors = np.load(npy, allow_pickle=False)
+    assert errors.shape == (30, 32) and errors.dtype == np.float64
+    assert np.var(errors, ddof=1) == pytest.approx(out[".npy"]["variance"], rel=1e-12)
+    assert stats.iqr(errors) == pytest.approx(out[".npy"]["iqr"], rel=1e-12)
+    table = pq.read_table(parquet).to_pydict()
+    assert set(table) == {"trial", "output", "error", "exact", "y"} and len(table["error"]) == 960
+    assert np.array_equal(np.array(table["error"]).reshape(30, 32), errors)  # same seed
+    assert np.allclose(np.array(table["y"]) - np.array(table["exact"]), table["error"])
+    assert table["trial"][33] == 1 and table["output"][33] == 1
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("e.csv", "allowed a file ending in .npy or .parquet"),
+    ("missing/e.npy", "does not exist"),
+    ("", "is a folder"),
+])
+def test_vmm_save_errors_refuses_bad_paths_before_simulating(tmp_path, name, message):
+    res = _run("vmm", "--trials", "5", "--save-errors", str(tmp_path / name))
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+def test_vmm_save_errors_never_overwrites_without_force(tmp_path):
+    mine = tmp_path / "mine.npy"
+    mine.write_bytes(b"a user's file")
+    res = _run("vmm", "--trials", "5", "--save-errors", str(mine))
+    assert res.exit_code == 2 and "--force" in res.output
+    assert mine.read_bytes() == b"a user's file"
+    res = _run("vmm", "--trials", "5", "--save-errors", str(mine), "--force")
+    assert res.exit_code == 0, res.output
+    import numpy as np
+
+    assert np.load(mine).shape == (5, 32)
+
+
+def test_a_study_that_needs_pytorch_says_what_to_install(monkeypatch, tmp_path):
+    """Without the nn extra, `reproduce cim` is one line naming what to install (exit 2)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    for name in [m for m in sys.modules if m == "meliso.nn" or m.startswith("meliso.nn.")]:
+        monkeypatch.delitem(sys.modules, name)
+    res = _run("reproduce", "cim", "--quick", "--dataset", "digits", "--out",
+               str(tmp_path / "cim"))
+    assert res.exit_code == 2 and "pip install torch==2.13.0" in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "cim").exists()

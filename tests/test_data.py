@@ -145,3 +145,62 @@ def test_missing_folders_say_where_to_get_the_data(tmp_path):
         load_dataset("cifar10", tmp_path / "nowhere")
     with pytest.raises(ParameterError, match="allowed digits, mnist5k, mnist, cifar10"):
         load_dataset("imagenet")
+
+
+class CalledNdarray:
+    """Pickles as ``numpy.ndarray(shape, uint8, b"\\x00", 0, strides)``: with zero strides, one
+    byte of the file would pose as ``shape`` (e.g. 10**9 images)."""
+
+    def __init__(self, shape, strides):
+        self.shape, self.strides = shape, strides
+
+    def __reduce__(self):
+        return (np.ndarray, (self.shape, np.dtype(np.uint8), b"\x00", 0, self.strides))
+
+
+class BigReconstruct:
+    """Pickles as NumPy's ``_reconstruct(ndarray, shape, b"b")``, which allocates ``shape``."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __reduce__(self):
+        reconstruct = np.zeros(1).__reduce__()[0]
+        return (reconstruct, (np.ndarray, self.shape, b"b"))
+
+
+def test_cifar_batch_cannot_call_ndarray_to_fake_a_huge_array(tmp_path):
+    path = tmp_path / "batch"
+    blob = pickle.dumps({b"data": CalledNdarray((10**9, 3072), (0, 0)), b"labels": [0]},
+                        protocol=2)
+    assert len(blob) < 300  # a few hundred bytes posing as 3 TB of images
+    path.write_bytes(blob)
+    with pytest.raises(ParameterError, match=r"numpy\.ndarray may only be named as the class"):
+        read_python_batch(path)
+
+
+def test_cifar_batch_reconstructor_refuses_a_preallocated_shape(tmp_path):
+    path = tmp_path / "batch"
+    path.write_bytes(pickle.dumps({b"data": BigReconstruct((10**6, 3072)), b"labels": [0]},
+                                  protocol=2))
+    with pytest.raises(ParameterError, match=r"shape \(1000000, 3072\): allowed \(0,\)"):
+        read_python_batch(path)
+
+
+@pytest.mark.parametrize("count, message", [
+    (1000, r"claims 1000 images but the file holds \d+ bytes"),
+    (2, "does not hold its own contiguous data"),
+])
+def test_cifar_batch_arrays_must_fit_the_file_and_own_their_data(tmp_path, monkeypatch,
+                                                                 count, message):
+    """Whatever the unpickler returns, the images are bounded by the file and must be real
+    memory, not a zero-stride view over a single byte."""
+    from meliso.data import cifar
+
+    view = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), (count, 3072), (0, 0))
+    monkeypatch.setattr(cifar.BatchUnpickler, "load",
+                        lambda self: {b"data": view, b"labels": [0] * count})
+    path = tmp_path / "batch"
+    path.write_bytes(b"\x00" * 10_000)
+    with pytest.raises(ParameterError, match=message):
+        read_python_batch(path)

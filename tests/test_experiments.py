@@ -208,6 +208,24 @@ def test_cli_run_and_report(tmp_path):
     res = runner.invoke(app, ["run", str(exp), "--out", str(tmp_path / "r"), "--quiet"])
     assert res.exit_code == 0, res.output
     assert "computed" in res.output and "report.md" in res.output
+    # results.csv beside results.parquet: the same points, the plain columns, with intervals
+    import csv
+
+    import pyarrow.parquet as pq
+
+    with open(tmp_path / "r" / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    table = pq.read_table(tmp_path / "r" / "results.parquet").to_pylist()
+    assert len(rows) == len(table) == 2
+    assert [float(r["nl"]) for r in rows] == [t["nl"] for t in table] == [0, 2]
+    assert [float(r["iqr"]) for r in rows] == pytest.approx([t["iqr"] for t in table])
+    for r in rows:
+        assert float(r["iqr_ci_low"]) <= float(r["iqr"]) <= float(r["iqr_ci_high"])
+        assert float(r["variance_ci_low"]) <= float(r["variance"]) <= float(
+            r["variance_ci_high"])
+    assert "best_fit_params" not in rows[0]  # nested values stay in the Parquet file
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "<img" in html and "http" not in html.split("<body")[1].split("</body>")[0]
     res = runner.invoke(app, ["run", str(exp), "--out", str(tmp_path / "r"), "--json"])
     assert json.loads(res.output) == {
         "points": 2, "computed": 0, "cached": 2, "failed": 0,

@@ -24,7 +24,7 @@ COLUMNS = {
 @pytest.fixture(scope="module")
 def quick_study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    reproduce_meliso(out, quick=True)
+    reproduce_meliso(out, quick=True, seeds=2)
     return out
 
 
@@ -38,17 +38,25 @@ def test_quick_study_writes_every_output(quick_study):
     assert len(list(csv.DictReader(open(quick_study / "table2.csv")))) == 16
     figures = {p.name for p in (quick_study / "figures").iterdir()}
     for stem in ("fig2a_physics", "fig2b_neurosim", "fig3_physics_hist", "fig4_neurosim",
-                 "fig5a_physics", "fig5b_neurosim", "fig5_boxes_physics"):
+                 "fig5a_physics", "fig5b_neurosim"):
         assert f"{stem}.png" in figures and f"{stem}.pdf" in figures
     report = (quick_study / "report.md").read_text()
+    assert report.index("**The error.** e = y − A·x") < report.index("## Table II")
     for paper_row in paper_table2():  # the paper's Table II is set beside both models
-        assert f"| {paper_row['device']} | {paper_row['nonideal']} | {paper_row['best_fit']} |" in (
-            report)
+        on = "on" if paper_row["nonideal"] else "off"
+        assert f"| {paper_row['device']} | {on} | paper | {paper_row['best_fit']} |" in report
+    for model in ("physics", "neurosim"):  # all four moments, intervals and non-finite counts
+        rows = [ln for ln in report.splitlines() if ln.startswith(f"|  |  | {model} model |")]
+        assert len(rows) == 8
+        assert all(ln.count("[") >= 2 and " of " in ln for ln in rows), rows[0]
     for finding in FINDINGS:
         assert f"### {finding.label}: " in report
     assert report.count("- **physics: ") == len(FINDINGS)
     assert report.count("- **neurosim: ") == len(FINDINGS)
+    assert "physics or artefact" in report and "/2 seeds" in report
     assert "Quick run" in report
+    html = (quick_study / "report.html").read_text()
+    assert html.count("<img") == report.count("![") and "data:image/png;base64," in html
 
 
 def test_quick_study_rerun_is_fully_cached(quick_study, capsys):
@@ -57,7 +65,7 @@ def test_quick_study_rerun_is_fully_cached(quick_study, capsys):
     def on_point(name):
         return lambda done, total, record, cached: calls.append(cached)
 
-    reproduce_meliso(quick_study, quick=True, on_point=on_point)
+    reproduce_meliso(quick_study, quick=True, seeds=2, on_point=on_point)
     assert calls and all(calls)
 
 
@@ -68,7 +76,7 @@ def test_report_rebuilds_the_study_folder(quick_study):
 
     from meliso.cli import app
 
-    before = {n: (quick_study / n).read_bytes() for n in (*COLUMNS, "report.md")}
+    before = {n: (quick_study / n).read_bytes() for n in (*COLUMNS, "report.md", "report.html")}
     for name in before:
         (quick_study / name).unlink()
     res = CliRunner().invoke(app, ["report", str(quick_study)])
@@ -108,3 +116,27 @@ def test_neurosim_calibration_masks_nonlinearity():
     assert raw_iqr[1] > 10 * raw_iqr[0]  # NeuroSim's own read follows NL
     assert cal_iqr[0] > 5 * raw_iqr[0]  # the calibration adds its own error at NL = 0
     assert cal_iqr[1] < 0.7 * raw_iqr[1]  # and removes part of NL's error at NL = 5
+
+
+def test_verdict_robustness_and_origin():
+    """A verdict is the majority over the run seeds (ties to the weaker), said with its count;
+    what reproduces it is read from both models' verdicts."""
+    from meliso.studies.vmm_errors.findings import Verdict
+    from meliso.studies.vmm_errors.verdicts import SeedVerdict, origin
+
+    def seeds(*statuses):
+        score = {"reproduced": 2, "partly": 1, "not reproduced": 0}
+        return SeedVerdict(tuple(Verdict(score[s], 2, "evidence") for s in statuses))
+
+    five = seeds(*["reproduced"] * 5)
+    assert five.status == "reproduced" and five.robustness == "reproduced in 5/5 seeds"
+    split = seeds("reproduced", "reproduced", "partly", "partly")
+    assert split.status == "partly"  # a tie goes to the weaker verdict
+    assert split.robustness == "reproduced in 2/4, partly in 2/4 seeds"
+    none, partly = seeds("not reproduced"), seeds("partly")
+    assert origin(five, five) == "physics"
+    assert origin(none, five) == "NeuroSim artefact"
+    assert origin(five, none) == "physics (NeuroSim masks it)"
+    assert origin(partly, none) == "partly physics (NeuroSim masks it)"
+    assert origin(partly, five) == "partly physics, the rest a NeuroSim artefact"
+    assert origin(none, none) == "neither model"

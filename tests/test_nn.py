@@ -193,13 +193,19 @@ def test_cim_study_end_to_end_cached_and_resumable(tmp_path):
     assert not any(seen)  # everything computed the first time
     with (out / "accuracy_vs_rp.csv").open() as fh:
         rp = list(csv.DictReader(fh))
+    accuracy = ["accuracy_pct", "accuracy_ci_low_pct", "accuracy_ci_high_pct", "n_images"]
     assert list(rp[0]) == ["network", "quant", "technology", "crossbar", "encoding", "r_p_ohm",
-                           "accuracy"]
+                           *accuracy]
     assert {r["quant"] for r in rp} == {"BNN", "TNN"} and len(rp) == 2 * 2 + 2 * 4
+    for r in rp:  # accuracy in % with its Wilson interval over samples x images test images
+        low, acc, high = (float(r[k]) for k in
+                          ("accuracy_ci_low_pct", "accuracy_pct", "accuracy_ci_high_pct"))
+        assert 0 <= low <= acc <= high <= 100 and int(r["n_images"]) == 5 * 40
+        assert (high - low) > 1.0  # 200 images cannot pin an accuracy below a point
     with (out / "accuracy_vs_adc.csv").open() as fh:
         adc = list(csv.DictReader(fh))
     assert list(adc[0]) == ["network", "quant", "encoding", "adc_bits", "calibrated",
-                            "accuracy"]
+                            *accuracy]
     with (out / "energy.csv").open() as fh:
         energy = list(csv.DictReader(fh))
     assert list(energy[0])[:5] == ["network", "quant", "crossbar", "mac_per_joule",

@@ -85,10 +85,13 @@ def test_force_recomputes_in_place_and_keeps_other_files(tmp_path):
     stale.write_text("{}")
     with pytest.raises(ParameterError, match="--force"):
         run_experiment(_config(trials=21), folder)
+    old_points = sorted((folder / "points").glob("?" * 20 + ".json"))
     forced = run_experiment(_config(trials=21), folder, force=True)
     assert forced.computed == 3 and forced.cached == 0
-    assert not stale.exists() and (folder / "notes.txt").read_text() == "mine"
-    assert len(list((folder / "points").glob("*.json"))) == 3
+    # meliso's own files are gone; the user's files, wherever they lie, stay
+    assert not any(p.exists() for p in old_points) and len(old_points) == 3
+    assert stale.read_text() == "{}" and (folder / "notes.txt").read_text() == "mine"
+    assert len(list((folder / "points").glob("?" * 20 + ".json"))) == 3
     assert [r["trials"] for r in forced.rows] == [21] * 3 != [r["trials"] for r in first.rows]
     res = runner.invoke(app, ["run", _yaml(tmp_path, EXP), "--out", str(folder), "--force",
                               "--json"])
@@ -205,3 +208,107 @@ def test_failed_points_are_reported_not_fatal(tmp_path, monkeypatch):
     assert "non-finite" in run.rows[2]["failure"]
     report = (tmp_path / "run" / "report.md").read_text()
     assert "Failed points (1)" in report
+
+
+def test_a_planted_lock_link_never_writes_through(tmp_path):
+    """A `.meliso-lock` that is a symbolic (or hard) link to a user's file is refused, and the
+    file keeps its contents."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    for plant in ("symlink", "hardlink"):
+        folder = tmp_path / plant
+        folder.mkdir()
+        if plant == "symlink":
+            (folder / ".meliso-lock").symlink_to(victim)
+        else:
+            (folder / ".meliso-lock").hardlink_to(victim)
+        res = runner.invoke(app, ["run", _yaml(tmp_path, EXP), "--out", str(folder), "--quiet"])
+        assert res.exit_code == 2 and "not meliso's lock file" in res.output, res.output
+        assert victim.read_text() == "precious"
+
+
+def test_force_removes_only_what_meliso_wrote_anywhere_in_the_run(tmp_path):
+    folder = tmp_path / "run"
+    run_experiment(_config(), folder)
+    mine = {folder / "my_analysis.csv": "a,b\n", folder / "figures" / "my_plot.png": "png",
+            folder / "points" / "my_notes.json": "{}", folder / ".draft.tmp": "draft",
+            folder / "errors" / "keep.npy": "npy"}
+    for path, text in mine.items():
+        path.write_text(text)
+    written = sorted(p for p in folder.rglob("*") if p.is_file() and p not in mine
+                     and p.name not in (".meliso-run", ".meliso-lock", ".meliso-files"))
+    interrupted = folder / "points" / ".0123456789abcdef0123.json.abcd_123.tmp"
+    (folder / "points" / "0123456789abcdef0123.json").write_text("{}")  # a point being written
+    interrupted.write_text("half")
+    with open(folder / ".meliso-files", "a") as fh:  # meliso records before it writes
+        fh.write("points/0123456789abcdef0123.json\n")
+    from meliso.experiments.rundir import clear, writing
+
+    with writing(folder):
+        clear(folder)
+    assert all(path.read_text() == text for path, text in mine.items())
+    assert not any(p.exists() for p in written) and len(written) >= 10
+    assert not interrupted.exists()
+
+
+def test_writes_never_leave_the_run_through_a_linked_sub_folder(tmp_path):
+    folder = tmp_path / "run"
+    run_experiment(_config(), folder, report=False)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for sub in ("errors", "points"):
+        import shutil
+
+        shutil.rmtree(folder / sub)
+        (folder / sub).symlink_to(outside, target_is_directory=True)
+        res = runner.invoke(app, ["run", _yaml(tmp_path, EXP), "--out", str(folder), "--force",
+                                  "--quiet"])
+        assert res.exit_code == 2 and "link" in res.output, res.output
+        assert list(outside.iterdir()) == []
+        (folder / sub).unlink()
+        (folder / sub).mkdir()
+
+
+def test_force_on_a_study_respects_a_sub_run_held_by_another_process(tmp_path):
+    from meliso.experiments.rundir import run_folder
+
+    study = tmp_path / "study"
+    with run_folder(study, "study", study="meliso"):
+        run_experiment(_config(), study / "sub", report=False)
+    with locked(study / "sub"), pytest.raises(ParameterError, match="another meliso process"):
+        with run_folder(study, "study", study="meliso", force=True):
+            pass
+    assert (study / "sub" / ".meliso-lock").exists()  # a lock is never unlinked
+    assert len(list((study / "sub" / "points").iterdir())) == 3
+
+
+def test_a_memory_refusal_is_never_stored_as_a_failed_point(tmp_path, monkeypatch):
+    """Memory is the machine's state today: a point refused for memory is not cached, and the
+    next run with memory to spare computes it."""
+    from meliso.experiments import runner as runner_module
+
+    real = runner_module.vmm_population
+
+    def short_of_memory(*args, **kwargs):
+        monkeypatch.setenv("MELISO_MEMORY_LIMIT", "1KiB")
+        try:
+            return real(*args, **kwargs)
+        finally:
+            monkeypatch.delenv("MELISO_MEMORY_LIMIT")
+
+    monkeypatch.setattr(runner_module, "vmm_population", short_of_memory)
+    with pytest.raises(ParameterError, match="memory"):
+        run_experiment(_config(), tmp_path / "run", report=False)
+    monkeypatch.setattr(runner_module, "vmm_population", real)
+    again = run_experiment(_config(), tmp_path / "run", report=False)
+    assert again.computed == 3 and {r["status"] for r in again.rows} == {"ok"}
+
+
+def test_a_point_file_missing_fields_is_recomputed_not_a_traceback(tmp_path):
+    folder = tmp_path / "run"
+    first = run_experiment(_config(), folder, report=False)
+    key = first.rows[0]["key"]
+    (folder / "points" / f"{key}.json").write_text(json.dumps({"key": key}))
+    with pytest.warns(CacheWarning, match="damaged"):
+        again = run_experiment(_config(), folder)
+    assert again.computed == 1 and again.rows[0]["variance"] == first.rows[0]["variance"]

@@ -44,3 +44,70 @@ def test_tail_share():
     weights = np.array([0.1, 5.0, 3.0, 2.0])
     assert tail_share(errors, weights, 0.25) == pytest.approx(100 / 102)
     assert tail_share(np.zeros((4, 1)), weights) == 0.0
+
+
+def test_wilson_interval_matches_scipy():
+    from meliso.analysis.stats import wilson_interval
+
+    for k, n in [(0, 10), (5, 10), (10, 10), (87, 120), (299, 300)]:
+        ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_two_proportion_test_matches_the_chi_square_test():
+    """The pooled z test is the 2x2 chi-square test without continuity correction (z^2 =
+    chi^2), so both call the same pairs different."""
+    from meliso.analysis.stats import proportions_differ
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        n1, n2 = rng.integers(20, 400, size=2)
+        k1, k2 = rng.integers(1, n1), rng.integers(1, n2)
+        table = [[k1, n1 - k1], [k2, n2 - k2]]
+        p = sps.chi2_contingency(table, correction=False).pvalue
+        if abs(p - 0.05) > 1e-9:
+            assert proportions_differ(int(k1), int(n1), int(k2), int(n2)) == (p < 0.05)
+    # 96 % vs 94 % of 150 images is noise; 96 % vs 80 % is not
+    assert not proportions_differ(144, 150, 141, 150)
+    assert proportions_differ(144, 150, 120, 150)
+
+
+def test_bootstrap_intervals_cover_the_true_variance_and_iqr():
+    """Normal errors with σ = 2: the 95 % intervals hold the true variance (4) and IQR
+    (1.349·σ = 2.698) in about 95 % of 60 independent populations."""
+    from meliso.analysis.stats import bootstrap_intervals
+
+    rng = np.random.default_rng(5)
+    true_iqr = 2.0 * (sps.norm.ppf(0.75) - sps.norm.ppf(0.25))
+    hits_var = hits_iqr = 0
+    for k in range(60):
+        e = rng.normal(0.0, 2.0, size=(200, 4))
+        ci = bootstrap_intervals(e, resamples=200, seed=k)
+        hits_var += ci["variance_ci_low"] <= 4.0 <= ci["variance_ci_high"]
+        hits_iqr += ci["iqr_ci_low"] <= true_iqr <= ci["iqr_ci_high"]
+    assert hits_var >= 50 and hits_iqr >= 50  # P(X < 50) < 1e-2 for X ~ Bin(60, 0.95)
+
+
+def test_bootstrap_resamples_whole_trials():
+    """Outputs of one trial share its matrix and input: when they are identical, the population
+    holds only ``trials`` independent values, and the interval is as wide as for those alone
+    (not half as wide, as resampling outputs independently would make it)."""
+    from meliso.analysis.stats import bootstrap_intervals
+
+    trial = np.random.default_rng(6).normal(size=(100, 1))
+    clustered = bootstrap_intervals(np.repeat(trial, 4, axis=1), seed=1)
+    alone = bootstrap_intervals(trial, seed=1)
+    width = clustered["variance_ci_high"] - clustered["variance_ci_low"]
+    assert width == pytest.approx(alone["variance_ci_high"] - alone["variance_ci_low"], rel=0.1)
+    flat = bootstrap_intervals(np.repeat(trial, 4, axis=1).reshape(-1, 1), seed=1)
+    assert flat["variance_ci_high"] - flat["variance_ci_low"] < 0.7 * width
+
+
+def test_bootstrap_intervals_ignore_nonfinite_errors_and_report_nan_without_data():
+    from meliso.analysis.stats import bootstrap_intervals
+
+    e = np.random.default_rng(7).normal(size=(50, 3))
+    e[3, 1] = np.inf
+    ci = bootstrap_intervals(e)
+    assert all(np.isfinite(v) for v in ci.values())
+    assert all(np.isnan(v) for v in bootstrap_intervals(np.full((5, 2), np.nan)).values())

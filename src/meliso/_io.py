@@ -7,7 +7,9 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,28 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+#: Called with every path :func:`atomic_write_bytes` is about to write, before any folder is
+#: made: an open run folder records its files and refuses paths that leave it
+#: (:mod:`meliso.experiments.rundir`).
+_WRITE_GUARDS: ContextVar[tuple[Callable[[Path], None], ...]] = ContextVar(
+    "meliso_write_guards", default=())
+
+
+@contextmanager
+def guard_writes(guard: Callable[[Path], None]) -> Iterator[None]:
+    """Call ``guard(path)`` before every atomic write inside this context."""
+    token = _WRITE_GUARDS.set((*_WRITE_GUARDS.get(), guard))
+    try:
+        yield
+    finally:
+        _WRITE_GUARDS.reset(token)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, fsync, then ``os.replace`` it into place."""
     path = Path(path)
+    for guard in _WRITE_GUARDS.get():
+        guard(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

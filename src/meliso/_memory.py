@@ -59,15 +59,21 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
+class MemoryRefusal(ParameterError):
+    """A request that does not fit the memory budget *now*: a property of the machine, not of
+    the request's numbers, so a run never stores it as a failed point."""
+
+
 def check_memory(need_bytes: float, what: str, advice: str) -> None:
-    """Raise :class:`ParameterError` if ``need_bytes`` exceeds the budget.
+    """Raise :class:`MemoryRefusal` (a :class:`ParameterError`) if ``need_bytes`` exceeds the
+    budget.
 
     ``what`` names the request with its sizes (``"--trials 1000000 x --size 512x512"``),
     ``advice`` says what to lower.
     """
     budget = available_bytes()
     if need_bytes > budget:
-        raise ParameterError(
+        raise MemoryRefusal(
             f"{what} needs about {format_bytes(need_bytes)} of memory, more than the "
             f"{format_bytes(budget)} available (set MELISO_MEMORY_LIMIT to change the "
             f"budget): {advice}")

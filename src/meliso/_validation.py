@@ -22,6 +22,10 @@ class ParameterError(ValueError):
     """A parameter is unknown, of the wrong type or outside its allowed range."""
 
 
+class MissingExtraError(ImportError):
+    """An optional dependency (an extra such as ``nn``) is not installed; says what to install."""
+
+
 class MelisoWarning(UserWarning):
     """Something a user should know that does not stop the run (shown as one line)."""
 

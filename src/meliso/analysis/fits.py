@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,6 +37,16 @@ from .shash import shash
 
 FloatArray = NDArray[np.float64]
 FAMILIES = ("normal", "johnsonsu", "shash", "normal_mix2", "normal_mix3")
+#: Each family as Chowdhury et al. 2024 (Table II) spell it.
+FAMILY_NAMES = {"normal": "Normal", "johnsonsu": "Johnson SU", "shash": "SHASH",
+                "normal_mix2": "Normal-2-Mixture", "normal_mix3": "Normal-3-Mixture"}
+
+
+def family_name(family: str | None) -> str:
+    """A family's name as the paper spells it (the key itself if unknown; "none" for None)."""
+    if family is None:
+        return "none"
+    return FAMILY_NAMES.get(family, family)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
@@ -270,3 +281,11 @@ def fitted_pdf(fit: FitResult, x: ArrayLike) -> FloatArray:
         return shash.pdf(v, p["epsilon"], p["delta"], p["loc"], p["scale"])
     w, mu, sd = (np.asarray(p[k], dtype=float) for k in ("weights", "means", "sds"))
     return (w * stats.norm.pdf(v[..., None], mu, sd)).sum(axis=-1)
+
+
+def fit_from_record(family: str | None, params: dict[str, Any] | None) -> FitResult | None:
+    """A plottable fit from a stored best-fit family and its parameters (None if there is
+    none)."""
+    if not family or not params or family not in FAMILIES:
+        return None
+    return FitResult(family, params, True, math.nan, 0, 1, math.nan)

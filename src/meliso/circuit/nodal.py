@@ -33,7 +33,8 @@ from .pcg import schur_pcg_kernel
 FloatArray = NDArray[np.float64]
 MAX_RELATIVE_RESIDUAL = 1e-10
 # PCG aims at ||f - K u|| / ||f|| <= PCG_TOL and, where rounding stops it short, accepts
-# PCG_ACCEPT_TOL (the bound); anything worse goes to the direct solve
+# PCG_ACCEPT_TOL (the bound docs/physics.md §3.4 states for `nodal`); anything worse goes to the
+# direct solve
 PCG_TOL = 1e-14
 PCG_ACCEPT_TOL = 1e-12
 PCG_MAX_ITER = 500

@@ -306,11 +306,12 @@ def _solve_vector(g_s: np.ndarray, on: np.ndarray, v: np.ndarray, inv_w: np.ndar
     are work arrays (reused from vector to vector).
 
     Converged means, on the true residuals (:func:`_wordlines_and_residual`): the whole
-    system's relative residual ||f - K u|| / ||f|| <= ``accept_tol`` (1e-12, the issue's
-    bound), and the bit-line rows' residual <= ``tol`` times their term magnitudes (a backward
-    error: ||f|| alone, dominated by the drivers' V / r_w, would be a lax scale for the
-    bit-line currents, and with r_w -> 0 would accept B = 0). Where rounding stops progress
-    first, or after ``max_iter``, ``accept_tol`` is accepted in place of ``tol``.
+    system's relative residual ||f - K u|| / ||f|| <= ``accept_tol`` (1e-12, the bound of
+    ``docs/physics.md`` §3.4), and the bit-line rows' residual <= ``tol`` times their term
+    magnitudes (a backward error: ||f|| alone, dominated by the drivers' V / r_w, would be a
+    lax scale for the bit-line currents, and with r_w -> 0 would accept B = 0). Where rounding
+    stops progress first, or after ``max_iter``, ``accept_tol`` is accepted in place of
+    ``tol``.
     """
     rows, cols = g_s.shape
     f2 = 0.0

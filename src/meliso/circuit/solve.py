@@ -45,6 +45,8 @@ Method = Literal["auto", "ideal", "chain", "ladder", "nodal"]
 Topology = Literal["1t1r", "passive"]
 METHODS = ("auto", "ideal", "chain", "ladder", "nodal")
 MIN_SEGMENT_OHM = 1e-12
+#: Largest wire segment accepted, ohm (a megohm per cell pitch is far beyond any metal line).
+MAX_SEGMENT_OHM = 1e6
 TOPOLOGIES = ("1t1r", "passive")
 
 
@@ -52,15 +54,16 @@ def check_wires(r_b: float, r_w: float, method: str, topology: str = "1t1r", *,
                 label: str = "method") -> None:
     """The wire-resistance rules, for ``solve_currents`` and the core's settings alike.
 
-    Each resistance is 0 (an ideal wire) or at least ``MIN_SEGMENT_OHM`` (below a picohm 1/r
-    overflows the solvers' arithmetic); ``ideal`` has no wires, ``chain`` (Algorithm 1) models
-    1T1R bit lines only and ``ladder`` one segment kind at a time: each refuses what it would
-    otherwise ignore. ``label`` names the setting in messages (``circuit`` in the core).
+    Each resistance is 0 (an ideal wire) or between ``MIN_SEGMENT_OHM`` (below a picohm 1/r
+    overflows the solvers' arithmetic) and ``MAX_SEGMENT_OHM``; ``ideal`` has no wires,
+    ``chain`` (Algorithm 1) models 1T1R bit lines only and ``ladder`` one segment kind at a
+    time: each refuses what it would otherwise ignore. ``label`` names the setting in messages
+    (``circuit`` in the core).
     """
     for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
-        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM:
+        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM or r > MAX_SEGMENT_OHM:
             raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
-                                 f"{MIN_SEGMENT_OHM:g} <= {name} < inf")
+                                 f"{MIN_SEGMENT_OHM:g} <= {name} <= {MAX_SEGMENT_OHM:g}")
     if method == "ideal" and (r_b or r_w):
         raise ParameterError(f"{label} 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
                              "allowed 'auto', 'chain', 'ladder' or 'nodal'")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .solve import check_wires
+from .solve import MAX_SEGMENT_OHM, check_wires
 
 
 class Wires(BaseModel):
@@ -20,11 +20,11 @@ class Wires(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     r_bitline_ohm: float = Field(
-        0.0, ge=0, le=1e6,
+        0.0, ge=0, le=MAX_SEGMENT_OHM,
         description="bit-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
     )
     r_wordline_ohm: float = Field(
-        0.0, ge=0, le=1e6,
+        0.0, ge=0, le=MAX_SEGMENT_OHM,
         description="word-line wire resistance per cell segment, ohm (0, or at least 1e-12)",
     )
     circuit: Literal["auto", "ideal", "chain", "ladder", "nodal"] = Field(

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .._io import to_json
 from .._progress import Progress as ProgressCallback
-from .._validation import MelisoWarning, ParameterError
+from .._validation import MelisoWarning, MissingExtraError, ParameterError
 from ._app import app
 
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -86,6 +86,8 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
                     fail(str(exc) if not exc.filename else f"{exc.filename} does not exist")
                 except OSError as exc:
                     fail(os_message(exc))
+                except MissingExtraError as exc:
+                    fail(str(exc))
                 except MemoryError:
                     fail("out of memory: lower the sizes (the estimate before allocating "
                          "missed this case; please report it)")

@@ -35,6 +35,8 @@ Dataset = Annotated[str, typer.Option(
     help="cim: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need --data-dir)")]
 DataDir = Annotated[str | None, typer.Option(
     help="cim: folder with the MNIST IDX files or a CIFAR-10 release")]
+Seeds = Annotated[int, typer.Option(
+    min=1, max=50, help="verdicts' robustness: meliso: run seeds; cim: disjoint test samples")]
 
 
 def executor(kind: str, workers: int | None, scheduler: str | None, timeout_sec: float
@@ -73,7 +75,7 @@ def report(run_dir: Annotated[str, typer.Argument(
 
 @command()
 def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model = "both",
-              dataset: Dataset = "mnist5k", data_dir: DataDir = None,
+              dataset: Dataset = "mnist5k", data_dir: DataDir = None, seeds: Seeds = 5,
               executor_kind: ExecutorKind = "serial", workers: Workers = None,
               scheduler: Scheduler = None, scheduler_timeout: Timeout = 10.0,
               force: Force = False, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
@@ -90,6 +92,7 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
                                  on_point=None if as_json else progress.start("cim"))
         else:
             models = MODELS if model == "both" else (model,)
-            path = reproduce_meliso(folder, quick=quick, models=models, executor=ex,
-                                    force=force, on_point=None if as_json else progress.start)
+            path = reproduce_meliso(folder, quick=quick, models=models, seeds=seeds,
+                                    executor=ex, force=force,
+                                    on_point=None if as_json else progress.start)
     show(f"Study {study}", {"study": study, "report": str(path)}, as_json)

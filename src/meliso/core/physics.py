@@ -37,6 +37,7 @@ from ..mapping import (
     NO_SLICING,
     Slicing,
     bit_planes,
+    check_slicing,
     half_range,
     input_scale,
     physical_columns,
@@ -80,10 +81,9 @@ def physics_slicing(dev: Device, cfg: AnalogCoreConfig) -> Slicing:
     if bits is None:  # one digit per device: as many bits as both its branches resolve (from
         # an initial state inside the window some digits are reached by depression)
         bits = max(1, int(np.floor(np.log2(min(dev.levels_ltp, dev.levels_ltd) + 1))))
-    try:
-        return Slicing(1 if slices is None else slices, bits)
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from None
+    slicing = Slicing(1 if slices is None else slices, bits)
+    check_slicing(cfg.resolved_mapping, slicing)  # before anything is programmed
+    return slicing
 
 
 class PhysicsModel:

@@ -38,13 +38,15 @@ CIFAR_URL = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (or the py
 
 @dataclass(frozen=True)
 class Dataset:
-    """Images (N, C, H, W) float32 in [0, 1] and labels (N,) int64, train and test."""
+    """Images (N, C, H, W) float32 in [0, 1] and labels (N,) int64, train and test;
+    ``train_labels`` says where the training labels were read (for messages)."""
 
     name: str
     x_train: NDArray[np.float32]
     y_train: NDArray[np.int64]
     x_test: NDArray[np.float32]
     y_test: NDArray[np.int64]
+    train_labels: str = ""
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -104,10 +106,11 @@ def load_mnist(data_dir: str | Path | None) -> Dataset:
                                 f"IDX files from {MNIST_URL}")
     root = Path(data_dir)
     split = {}
+    labels = {}
     for part, prefix in (("train", "train"), ("test", "t10k")):
-        split[part] = read_mnist_pair(
-            _find(root, f"{prefix}-images-idx3-ubyte", "mnist", MNIST_URL),
-            _find(root, f"{prefix}-labels-idx1-ubyte", "mnist", MNIST_URL))
+        images = _find(root, f"{prefix}-images-idx3-ubyte", "mnist", MNIST_URL)
+        labels[part] = _find(root, f"{prefix}-labels-idx1-ubyte", "mnist", MNIST_URL)
+        split[part] = read_mnist_pair(images, labels[part])
     if split["train"][0].shape[1:] != split["test"][0].shape[1:]:
         raise ParameterError(f"dataset 'mnist': training images are "
                              f"{split['train'][0].shape[1:]}, test images "
@@ -115,7 +118,7 @@ def load_mnist(data_dir: str | Path | None) -> Dataset:
     scale = np.float32(1 / 255)
     (xtr, ytr), (xte, yte) = split["train"], split["test"]
     return Dataset("mnist", (xtr[:, None] * scale).astype(np.float32), ytr,
-                   (xte[:, None] * scale).astype(np.float32), yte)
+                   (xte[:, None] * scale).astype(np.float32), yte, str(labels["train"]))
 
 
 def load_cifar10(data_dir: str | Path | None) -> Dataset:
@@ -142,7 +145,8 @@ def load_cifar10(data_dir: str | Path | None) -> Dataset:
     train = [batch(stem) for stem in TRAIN_STEMS]
     x_test, y_test = batch(TEST_STEM)
     return Dataset("cifar10", np.concatenate([b[0] for b in train]),
-                   np.concatenate([b[1] for b in train]), x_test, y_test)
+                   np.concatenate([b[1] for b in train]), x_test, y_test,
+                   f"{folder / TRAIN_STEMS[0]}{suffix} ... {TRAIN_STEMS[-1]}{suffix}")
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:

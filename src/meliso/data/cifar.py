@@ -7,9 +7,15 @@
   dictionaries. A pickle can name any callable, so these are read by :class:`BatchUnpickler`,
   which admits only what those files contain: NumPy's array and dtype reconstructors and the
   latin-1 byte codec of Python 3's protocol 2. Anything else (``os.system``, ``eval``...) is
-  refused before it is looked up, so nothing runs.
+  refused before it is looked up, so nothing runs. ``numpy.ndarray`` itself is never callable:
+  it may appear only as the class argument of ``_reconstruct(ndarray, (0,), dtype)``, whose
+  empty array is then filled from bytes held in the file. So every array's memory is bounded by
+  the file's size (a called ``ndarray(shape, dtype, buffer, offset, strides)`` with zero strides
+  would turn one byte into a (10**9, 3072) view).
 
-Every batch is then checked: ``data`` an (N, 3072) uint8 array, ``labels`` N integers 0 ... 9.
+Every batch is then checked: no more images than the file can hold (3073 bytes each), arrays
+that hold their own contiguous data, ``data`` an (N, 3072) uint8 array, ``labels`` N integers
+0 ... 9.
 """
 
 from __future__ import annotations
@@ -40,16 +46,68 @@ def _latin1(text: str, encoding: str = "latin1") -> bytes:
     return codecs.encode(text, "latin1")
 
 
-def _admitted() -> dict[tuple[str, str], Callable[..., Any]]:
+class _Admitted:
+    """A callable a batch may name. Its state cannot be set: a pickle's BUILD on it is refused."""
+
+    __slots__ = ("_func", "_name")
+
+    def __init__(self, name: str, func: Callable[..., Any]) -> None:
+        self._name = name
+        self._func = func
+
+    def __call__(self, *args: Any) -> Any:
+        return self._func(*args)
+
+    def __setstate__(self, state: Any) -> None:
+        raise pickle.UnpicklingError(f"{self._name} cannot be given a state")
+
+
+class _ArrayClass:
+    """What the name ``numpy.ndarray`` resolves to: the class argument of NumPy's array
+    reconstructor, never a callable. Calling ``ndarray(shape, dtype, buffer, offset, strides)``
+    would build a view far larger than the file (zero strides over one byte)."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any) -> Any:
+        raise pickle.UnpicklingError("numpy.ndarray may only be named as the class of NumPy's "
+                                     "array reconstructor, not called")
+
+    def __setstate__(self, state: Any) -> None:
+        raise pickle.UnpicklingError("numpy.ndarray cannot be given a state")
+
+
+_ARRAY_CLASS = _ArrayClass()
+
+
+def _reconstruct_empty(reconstruct: Callable[..., Any]) -> Callable[..., Any]:
+    """NumPy's ``_reconstruct(ndarray, (0,), dtype)`` as pickles use it: an empty array that
+    ``__setstate__`` then fills from bytes held in the file. Other classes or shapes (which would
+    allocate before any data is read) are refused."""
+
+    def checked(subtype: Any, shape: Any, dtype: Any) -> Any:
+        if subtype is not _ARRAY_CLASS:
+            raise pickle.UnpicklingError("NumPy's array reconstructor accepts only the class "
+                                         "numpy.ndarray")
+        if not isinstance(shape, tuple) or shape != (0,):
+            raise pickle.UnpicklingError(f"NumPy's array reconstructor called with shape "
+                                         f"{shape!r}: allowed (0,) (the data follows as state)")
+        return reconstruct(np.ndarray, shape, dtype)
+
+    return checked
+
+
+def _admitted() -> dict[tuple[str, str], Any]:
     reconstruct: Any = np.zeros(1).__reduce__()[0]  # NumPy's array reconstructor
     frombuffer: Any = np.zeros(1).__reduce_ex__(5)[0]  # protocol 5's buffer reconstructor
-    out: dict[tuple[str, str], Callable[..., Any]] = {("numpy", "ndarray"): np.ndarray,
-                                                      ("numpy", "dtype"): np.dtype,
-                                                      ("_codecs", "encode"): _latin1}
+    out: dict[tuple[str, str], Any] = {("numpy", "ndarray"): _ARRAY_CLASS,
+                                       ("numpy", "dtype"): np.dtype,
+                                       ("_codecs", "encode"): _Admitted("_codecs.encode", _latin1)}
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        out[(module, "_reconstruct")] = reconstruct
+        out[(module, "_reconstruct")] = _Admitted(f"{module}._reconstruct",
+                                                  _reconstruct_empty(reconstruct))
     for module in ("numpy.core.numeric", "numpy._core.numeric"):
-        out[(module, "_frombuffer")] = frombuffer
+        out[(module, "_frombuffer")] = _Admitted(f"{module}._frombuffer", frombuffer)
     return out
 
 
@@ -65,6 +123,39 @@ class BatchUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"refused to load {module}.{name}: a CIFAR-10 batch holds only NumPy arrays "
                 "and plain Python values") from None
+
+
+def _backing_bytes(array: NDArray[Any]) -> int:
+    """Bytes of the memory that really holds ``array`` (its own, or the bytes it views)."""
+    base: Any = array
+    while isinstance(base, np.ndarray):
+        if base.flags.owndata:
+            return int(base.nbytes)
+        base = base.base
+    try:
+        return memoryview(base).nbytes
+    except TypeError:
+        return 0
+
+
+def _check_array_memory(path: Path, key: str, value: Any) -> None:
+    """Refuse an array that is not contiguous or claims more memory than backs it."""
+    if not isinstance(value, np.ndarray):
+        return
+    contiguous = value.flags.c_contiguous or value.flags.f_contiguous
+    if not contiguous or _backing_bytes(value) < value.nbytes:
+        raise ParameterError(f"{path}: {key!r} is an array view of shape {value.shape} that "
+                             "does not hold its own contiguous data; a CIFAR-10 batch holds "
+                             "plain arrays")
+
+
+def _check_image_count(path: Path, data: Any, file_bytes: int) -> None:
+    """Refuse more images than the file can hold (each takes at least 3073 bytes)."""
+    count = len(data) if isinstance(data, np.ndarray) and data.ndim else 0
+    if count * RECORD_BYTES > file_bytes:
+        raise ParameterError(f"{path}: 'data' claims {count} images but the file holds "
+                             f"{file_bytes} bytes: allowed at most {file_bytes // RECORD_BYTES} "
+                             f"images ({RECORD_BYTES} bytes each)")
 
 
 def _check_batch(path: Path, data: Any, labels: Any
@@ -107,6 +198,9 @@ def read_python_batch(path: Path) -> tuple[NDArray[np.uint8], NDArray[np.int64]]
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise ParameterError(f"{path} is not a CIFAR-10 python batch (a dict with b'data' and "
                              "b'labels')")
+    _check_image_count(path, batch[b"data"], len(raw))
+    for key in (b"data", b"labels"):
+        _check_array_memory(path, key.decode(), batch[key])
     return _check_batch(path, batch[b"data"], batch[b"labels"])
 
 

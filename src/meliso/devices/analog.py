@@ -159,7 +159,8 @@ def apply_pulses(
 
     n > 0 walks the LTP curve forward, n < 0 the LTD curve backward, n = 0 leaves the cell
     untouched. Cycle-to-cycle noise Normal(0, sigma_c2c (G_max - G_min)) * sqrt(|n|) is added to
-    every cell with n != 0, then G is clipped to [G_min, G_max] (reference file, steps 3-6).
+    every cell with n != 0, then G is clipped to [G_min, G_max] (``docs/physics.md`` §1.4 and
+    §1.6).
     ``g_s`` may be a scalar (every cell in the same state, e.g. the initial state): its curve
     position is then computed once per branch.
 

@@ -5,7 +5,8 @@ Every cell starts from the device's initial state (``g_init_frac``; 0 = G_min, a
 
 Open loop (NeuroSim's write, the error source Chowdhury et al. 2024 measures): the controller
 assumes a linear device and sends ``n = round(delta_f * N)`` pulses, rounded half away from zero, on
-the LTP branch for delta_f > 0 and the LTD branch otherwise (reference file, steps 1-3).
+the LTP branch for delta_f > 0 and the LTD branch otherwise (``docs/physics.md`` §1.4; NeuroSim's
+own count, with its integer cast, is ``docs/neurosim.md`` Step 3 and Q2).
 Non-linearity and cycle-to-cycle variation then leave the cell away from its target.
 
 Write-and-verify: after that first write, read the cell (with read noise), and while it is

@@ -15,6 +15,7 @@
       grid: {model: [physics, neurosim], weight_bits: [1, 2, 3]}   # Cartesian product
       zip: {}                                                       # axes stepped together
     fit: true             # all candidate families, a list of them, or false
+    bootstrap: 200        # resamples for 95 % intervals of IQR and variance (0: none)
 
 A sweep axis is ``device``, ``model``, any device field (``sigma_c2c``, ``levels_ltp``...), any
 core setting (``mapping``, ``input_bits``...) or one of the study aliases:
@@ -48,6 +49,7 @@ from .._fingerprint import code_fingerprint
 from .._validation import ParameterError, validate_model
 from .._yaml import load_yaml_file
 from ..analysis.fits import FAMILIES
+from ..analysis.stats import BOOTSTRAP_RESAMPLES
 from ..core import AnalogCoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
 from ..workloads import POPULATION_DEFAULTS, check_population_memory
@@ -139,6 +141,9 @@ class ExperimentConfig(BaseModel):
     base: BaseSettings = Field(default_factory=BaseSettings)
     sweep: Sweep = Field(default_factory=Sweep)
     fit: bool | list[str] = Field(True, description="distribution families to fit")
+    bootstrap: int = Field(BOOTSTRAP_RESAMPLES, ge=0, le=10_000,
+                           description="bootstrap resamples for the 95 % intervals of each "
+                                       "point's IQR and variance (0: none)")
 
     @field_validator("fit")
     @classmethod
@@ -187,6 +192,7 @@ class PointSpec:
     cols: int
     seed: int
     families: tuple[str, ...]
+    bootstrap: int = 0
 
     def identity(self) -> dict[str, Any]:
         """What the numbers depend on (the sweep labels in ``params`` do not count)."""
@@ -201,6 +207,7 @@ class PointSpec:
         code that computes it (meliso's sources and numerical libraries), so that a changed
         simulator never reuses a stale result."""
         payload = {**self.identity(), "families": list(self.families),
+                   "bootstrap": self.bootstrap,
                    "version": __version__, "code": code_fingerprint()}
         return hashlib.sha256(_canonical(payload).encode()).hexdigest()[:20]
 
@@ -287,7 +294,7 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any],
         device_overrides=tuple(sorted(state["set"].items())),
         core=tuple(sorted(state["core"].items())),
         trials=config.trials, rows=config.rows, cols=config.cols, seed=config.seed,
-        families=config.families,
+        families=config.families, bootstrap=config.bootstrap,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._validation import ParameterError
 
@@ -35,6 +35,21 @@ class Executor(BaseModel):
         None, min_length=1, max_length=512, description="address of an existing Dask scheduler")
     timeout_sec: float = Field(
         10.0, gt=0, le=3600, description="seconds to wait for the Dask scheduler")
+
+    @model_validator(mode="after")
+    def _options_of_kind(self) -> Executor:
+        """Refuse options the chosen kind would silently ignore."""
+        given = [f"{name} = {value!r}" for name, value in
+                 (("workers", self.workers), ("scheduler", self.scheduler)) if value is not None]
+        if self.kind == "serial" and given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise ValueError(f"{' and '.join(given)} {verb} only to executor kind 'dask' "
+                             "(--executor dask); the serial executor runs every point in this "
+                             "process: add --executor dask, or leave out --workers/--scheduler")
+        if self.workers is not None and self.scheduler is not None:
+            raise ValueError("workers starts a local Dask cluster and scheduler joins an existing "
+                             "one: give --workers or --scheduler, not both")
+        return self
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -24,9 +24,11 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .._memory import MemoryRefusal
 from .._validation import ParameterError
 from ..analysis import summarize
 from ..analysis.fits import fit_distributions
+from ..analysis.stats import bootstrap_intervals
 from ..devices import get_device
 from ..workloads import vmm_population
 from .config import ExperimentConfig, PointSpec
@@ -59,6 +61,8 @@ def compute_point(spec: PointSpec) -> tuple[dict[str, Any], NDArray[np.float64]]
         with np.errstate(all="ignore"):
             pop = vmm_population(device, trials=spec.trials, rows=spec.rows, cols=spec.cols,
                                  rng=workload, device_rng=noise, **dict(spec.core))
+    except MemoryRefusal:
+        raise  # the machine's budget today, not the point's numbers: never cached
     except NUMERICAL_FAILURES as exc:
         record.update(status="failed", failure=f"{type(exc).__name__}: {exc}",
                       seconds_simulation=time.perf_counter() - t0)
@@ -74,6 +78,9 @@ def compute_point(spec: PointSpec) -> tuple[dict[str, Any], NDArray[np.float64]]
         "status": "ok",
     })
     record.update(pop.calibration_diagnostics())
+    if spec.bootstrap:
+        record.update(bootstrap_intervals(pop.errors, resamples=spec.bootstrap,
+                                          seed=spec.device_seed % 2**32))
     if not np.isfinite(pop.errors).any():
         record.update(status="failed", failure="every output is non-finite (inf/NaN): these "
                       "device values and settings leave nothing to decode")

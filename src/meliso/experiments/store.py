@@ -7,6 +7,7 @@ Layout of a run directory::
     points/<key>.json    one finished point: parameters, statistics, fits
     errors/<key>.npy     its raw error vector (trials x rows, float64)
     results.parquet      one row per point, written once every point is done
+    results.csv          the same rows, plain columns only (for spreadsheets and pandas)
     figures/             PNG and PDF
     report.md
 
@@ -20,8 +21,10 @@ The folder itself is claimed and locked by :mod:`.rundir` (``.meliso-run``, ``.m
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,8 +36,9 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from .._fingerprint import code_fingerprint
-from .._io import atomic_write_bytes, atomic_write_text, to_json
+from .._io import atomic_write_bytes, atomic_write_text, to_json, write_csv
 from .._validation import MelisoWarning, ParameterError
+from .rundir import own_subdir
 
 
 class CacheWarning(MelisoWarning):
@@ -92,12 +96,12 @@ class RunStore:
                                                        sort_keys=False))
         if not (started and code_path.exists()):
             atomic_write_text(code_path, json.dumps(code))
-        (self.root / "points").mkdir(exist_ok=True)
-        (self.root / "errors").mkdir(exist_ok=True)
+        own_subdir(self.root, "points")
+        own_subdir(self.root, "errors")
 
     def _has_points(self) -> bool:
         points = self.root / "points"
-        return points.is_dir() and any(p.suffix == ".json" for p in points.iterdir())
+        return points.is_dir() and any(_POINT_NAME.fullmatch(p.name) for p in points.iterdir())
 
     def _read_stored(self, path: Path, parse: Any, what: str) -> Any:
         try:
@@ -128,6 +132,7 @@ class RunStore:
                 shape, _, dtype = header(fh)
                 body = errors.stat().st_size - fh.tell()
             ok = isinstance(record, dict) and record.get("key") == key \
+                and record.get("checksum") == _checksum(record) \
                 and body == dtype.itemsize * int(np.prod(shape))
         except (OSError, ValueError, KeyError, TypeError):
             ok = False
@@ -143,19 +148,25 @@ class RunStore:
         np.save(buf, np.asarray(errors, dtype=np.float64))
         atomic_write_bytes(self._errors(key), buf.getvalue())
         # written last: its existence marks the point finished
-        atomic_write_text(self._point(key), to_json(record, sort_keys=True))
+        stored = json.loads(to_json(record, sort_keys=True))  # as it will read back
+        stored["checksum"] = _checksum(stored)
+        atomic_write_text(self._point(key), to_json(stored, sort_keys=True))
 
     def load_point(self, key: str) -> dict[str, Any]:
-        return dict(json.loads(self._point(key).read_text()))
+        record = dict(json.loads(self._point(key).read_text()))
+        record.pop("checksum", None)
+        return record
 
     def load_errors(self, key: str) -> NDArray[np.float64]:
         return np.load(self._errors(key))
 
     def write_results(self, rows: Iterable[dict[str, Any]]) -> Path:
-        """results.parquet: one row per point (nested values as JSON strings)."""
+        """results.parquet: one row per point (nested values as JSON strings); and
+        results.csv: the same rows with their plain (non-nested) columns."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        rows = list(rows)
         flat = []
         for row in rows:
             flat.append({k: (to_json(v, sort_keys=True) if isinstance(v, dict | list) else v)
@@ -167,7 +178,21 @@ class RunStore:
         pq.write_table(table, buf)
         path = self.root / "results.parquet"
         atomic_write_bytes(path, buf.getvalue().to_pybytes())
+        plain = [k for k in columns if not any(isinstance(row.get(k), dict | list)
+                                               for row in rows)]
+        write_csv(self.root / "results.csv", rows, plain)
         return path
+
+
+#: A point file meliso writes: ``<20 hex digits>.json`` (the point's key).
+_POINT_NAME = re.compile(r"[0-9a-f]{20}\.json")
+
+
+def _checksum(record: dict[str, Any]) -> str:
+    """SHA-256 of a point record as stored (without its own checksum field): a point file that
+    was edited, truncated or written by anything but :meth:`RunStore.save_point` fails it."""
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(to_json(body, sort_keys=True).encode()).hexdigest()
 
 
 def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -183,7 +208,8 @@ def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
         raise ParameterError(f"{path} is damaged ({type(exc).__name__}): run the experiment "
                              "again (finished points are cached) or with --force") from None
     for row in rows:
-        for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales"):
+        for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales",
+                  "sample_accuracy_pct"):
             if isinstance(row.get(k), str):
                 row[k] = json.loads(row[k])
         if isinstance(row.get("params"), dict):

@@ -1,8 +1,9 @@
 """In-memory linear algebra: large matrices over many crossbars and solvers whose every
 matrix-vector product runs on them (MELISO's In-Memory Linear Solver direction)."""
 
-from .matrix import CrossbarMatrix, as_sparse
+from .matrix import CrossbarMatrix
 from .problems import poisson2d, problem, random_spd
+from .reading import as_sparse
 from .solvers import (
     METHODS,
     LPResult,

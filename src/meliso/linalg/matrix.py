@@ -4,13 +4,13 @@
     y = A @ x            # forward read: x (n,) or (B, n) -> (m,) or (B, m)
     z = A.T @ y          # transposed read of the same arrays: (m,) or (B, m) -> (n,) or (B, n)
 
-``a`` is a dense array, a SciPy sparse matrix or the path of a Matrix Market file. It is cut
-into blocks of ``tile`` = (rows of a crossbar = inputs, columns = outputs); only blocks holding a
-non-zero are programmed, as one stacked :class:`meliso.core.AnalogCore` (one crossbar tile per
-block, every block with its own scale), so that a sparse 65 536 x 65 536 system needs memory for
-its non-zero blocks only. Every core setting (mapping, programming, input bits, calibration,
-wires...) applies to every block. A product reads every block at once and adds the partial sums
-of each output block digitally.
+``a`` is a dense array, a SciPy sparse matrix or the path of a Matrix Market file (read and
+checked by :mod:`.reading`). It is cut into blocks of ``tile`` = (rows of a crossbar = inputs,
+columns = outputs); only blocks holding a non-zero are programmed, as one stacked
+:class:`meliso.core.AnalogCore` (one crossbar tile per block, every block with its own scale),
+so that a sparse 65 536 x 65 536 system needs memory for its non-zero blocks only. Every core
+setting (mapping, programming, input bits, calibration, wires...) applies to every block. A
+product reads every block at once and adds the partial sums of each output block digitally.
 
 Error compensation (``residual_arrays=k``): after programming, each array's effective matrix is
 measured by unit-vector reads; the residual A - (sum of the arrays so far) is programmed on one
@@ -32,12 +32,9 @@ for analog inputs) and one 8-bit conversion per sensed line (columns forward, ro
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.io
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from .._memory import check_memory
@@ -47,77 +44,9 @@ from ..core import AnalogCore
 from ..core.plan import plan_core
 from ..devices import Device, get_device
 from ..periphery.energy import EnergyModel
+from .reading import as_sparse
 
 FloatArray = NDArray[np.float64]
-
-
-#: Bytes per stored entry while a Matrix Market file is read and converted (row and column
-#: indices, value, the CSR copy and SciPy's temporaries), and per dense entry.
-MM_BYTES_PER_ENTRY = 64
-DENSE_BYTES_PER_ENTRY = 24
-#: Most bytes one entry line of a coordinate file can take less than: a line is at least
-#: "i j v\n" (6 characters), so a file of S bytes holds at most S / 2 entries.
-MM_MIN_BYTES_PER_ENTRY = 2
-
-
-def check_matrix_market(path: Path) -> tuple[int, int, int, str]:
-    """(rows, cols, entries, format) of a Matrix Market file, from its header alone; refuses
-    complex matrices, headers that promise more entries than the file can hold, and matrices
-    that cannot fit in memory."""
-    try:
-        rows, cols, entries, fmt, field, _ = scipy.io.mminfo(str(path))
-    except (ValueError, OSError, IndexError, TypeError) as exc:
-        raise ParameterError(f"{path} is not a Matrix Market file: {exc}") from None
-    if field not in ("real", "integer", "pattern"):
-        raise ParameterError(f"{path} holds a {field} matrix: allowed real, integer or pattern "
-                             "(a crossbar stores real numbers; split a complex matrix into "
-                             "its real and imaginary parts)")
-    if min(rows, cols) < 1:
-        raise ParameterError(f"{path}: the header declares a {rows}x{cols} matrix: allowed "
-                             "at least 1x1")
-    size = path.stat().st_size
-    if fmt == "coordinate":
-        if entries > size // MM_MIN_BYTES_PER_ENTRY:
-            raise ParameterError(f"{path}: the header declares {entries} entries, more than "
-                                 f"a file of {size} bytes can hold")
-        need = MM_BYTES_PER_ENTRY * entries
-    else:
-        need = DENSE_BYTES_PER_ENTRY * rows * cols
-    check_memory(need + 8 * (rows + cols), f"the {rows}x{cols} matrix in {path.name} "
-                 f"({entries} entries)", "use a smaller matrix")
-    return rows, cols, entries, fmt
-
-
-def as_sparse(a: ArrayLike | sp.spmatrix | sp.sparray | str | Path) -> sp.csr_matrix:
-    """A dense array, a SciPy sparse matrix or a Matrix Market file, as CSR float64."""
-    if isinstance(a, str | Path):
-        path = Path(a)
-        if not path.is_file():
-            raise ParameterError(f"matrix file '{path}' does not exist")
-        check_matrix_market(path)
-        try:
-            m = scipy.io.mmread(str(path))
-        except (ValueError, OSError, IndexError, TypeError, OverflowError) as exc:
-            raise ParameterError(f"{path} is not a valid Matrix Market file: {exc}") from None
-        if np.iscomplexobj(m):  # pragma: no cover - the header check refuses these first
-            raise ParameterError(f"{path} holds a complex matrix")
-        out = sp.csr_matrix(m, dtype=np.float64)
-    elif sp.issparse(a):
-        out = sp.csr_matrix(a, dtype=np.float64)
-    else:
-        arr = np.asarray(a, dtype=np.float64)
-        if arr.ndim != 2:
-            raise ParameterError(f"a matrix must be 2-D; got shape {arr.shape}")
-        out = sp.csr_matrix(arr)
-    out.sum_duplicates()  # a CSR may repeat an entry; products add repeats, so must we
-    if min(out.shape) == 0:
-        raise ParameterError(f"the matrix is empty (shape {out.shape})")
-    if not np.all(np.isfinite(out.data)):
-        raise ParameterError("the matrix holds NaN or infinite entries")
-    out.eliminate_zeros()
-    if out.nnz == 0:
-        raise ParameterError("the matrix is all zeros: nothing to program")
-    return out
 
 
 def _blocks_in(x: FloatArray, blocks: NDArray[np.int64], block_col: int, size: int,
@@ -229,6 +158,20 @@ def product_bytes(shape: tuple[int, int], vectors: int, blocks: int, tile: tuple
     return 8 * vectors * (6 * (m + n) + 8 * blocks * arrays * max(tile))
 
 
+def _programming_advice(shape: tuple[int, int], tile: tuple[int, int]) -> str:
+    """What to change when programming needs too much memory. Every programmed tile is stored
+    whole, so smaller tiles cover the non-zeros with less padding (never more cells); a tile
+    larger than the matrix stores mostly padding."""
+    m, n = shape
+    rows_t, cols_t = tile
+    if rows_t > n or cols_t > m:
+        return (f"the {rows_t}x{cols_t} tile is larger than the {m}x{n} matrix needs (at most "
+                f"{n}x{m}, ROWS = inputs, COLS = outputs): use smaller tiles, fewer residual "
+                "arrays or a smaller matrix")
+    return ("use smaller tiles (less padding around the non-zeros), fewer residual arrays or "
+            "a smaller matrix")
+
+
 class CrossbarMatrix:
     """A matrix programmed block-sparsely onto crossbar tiles (module docstring).
 
@@ -268,8 +211,7 @@ class CrossbarMatrix:
         check_memory(programming_bytes(len(blocks), self.tile, dev, settings, residual_arrays,
                                        part_blocks),
                      f"{len(blocks)} tiles of {rows_t}x{cols_t} x {residual_arrays + 1} arrays",
-                     "use larger tiles (fewer, fuller blocks), fewer residual arrays or a "
-                     "smaller matrix")
+                     _programming_advice(self.shape, self.tile))
         plan = plan_core((1, 1, 1), dev, settings)  # the settings, validated once
         if plan.config.resolved_calibration == "two-point":
             self._check_two_point(coo, out_block, in_block, blocks, residual_arrays)

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from .._memory import check_memory
 from .._validation import ParameterError
-from .matrix import as_sparse
+from .reading import as_sparse
 
 #: Peak bytes per unknown while building the 5-point Laplacian (Kronecker sum, COO -> CSR).
 POISSON_BYTES_PER_UNKNOWN = 200

@@ -14,6 +14,7 @@ from .._validation import ParameterError
 from ..devices import Device
 from .matrix import CrossbarMatrix
 from .problems import problem
+from .reading import MAX_ENTRY_ABS, MIN_PEAK_ABS
 from .solvers import method_solver, solve
 
 #: Vectors per product while measuring (a progress step each).
@@ -45,16 +46,25 @@ class _Counted:
         return getattr(self._matrix, name)
 
 
+def program_matrix(exact: Any, device: Device, *, tile: tuple[int, int] = (256, 256),
+                   residual_arrays: int = 0, programming: str = "open-loop",
+                   progress: Progress | None = None) -> tuple[CrossbarMatrix, float]:
+    """``exact`` programmed on crossbars, and the seconds programming took."""
+    t0 = time.perf_counter()
+    hw = CrossbarMatrix(exact, device, tile=tile, residual_arrays=residual_arrays,
+                        programming=programming, progress=progress)
+    return hw, time.perf_counter() - t0
+
+
 def program_problem(matrix: str, device: Device, *, tile: tuple[int, int] = (256, 256),
                     residual_arrays: int = 0, programming: str = "open-loop",
                     progress: Progress | None = None) -> tuple[Any, CrossbarMatrix, float]:
     """The exact matrix of ``matrix`` (:func:`.problem`), it programmed on crossbars, and the
     seconds programming took."""
     exact = problem(matrix)
-    t0 = time.perf_counter()
-    hw = CrossbarMatrix(exact, device, tile=tile, residual_arrays=residual_arrays,
-                        programming=programming, progress=progress)
-    return exact, hw, time.perf_counter() - t0
+    hw, seconds = program_matrix(exact, device, tile=tile, residual_arrays=residual_arrays,
+                                 programming=programming, progress=progress)
+    return exact, hw, seconds
 
 
 def solve_task(matrix: str, device: Device, *, method: str = "cg", refine: bool = True,
@@ -66,12 +76,12 @@ def solve_task(matrix: str, device: Device, *, method: str = "cg", refine: bool 
     if not 0 < tol < 1:
         raise ParameterError(f"--tol = {tol}: allowed 0 < tol < 1")
     method_solver(method)  # an unknown method fails before anything is programmed
-    exact, hw, t_program = program_problem(matrix, device, tile=tile,
-                                           residual_arrays=residual_arrays,
-                                           programming=programming, progress=progress)
-    if exact.shape[0] != exact.shape[1]:
+    exact = problem(matrix)
+    if exact.shape[0] != exact.shape[1]:  # checked before programming, which takes long
         raise ParameterError(f"matrix {matrix}: A is {exact.shape[0]}x{exact.shape[1]}; solving "
                              "A x = b needs a square matrix (matvec measures products)")
+    hw, t_program = program_matrix(exact, device, tile=tile, residual_arrays=residual_arrays,
+                                   programming=programming, progress=progress)
     t0 = time.perf_counter()
     res = solve(_Counted(hw, progress), np.ones(exact.shape[0]), exact, method=method,
                 refined=refine, tol=tol, maxiter=maxiter)
@@ -89,9 +99,27 @@ def matvec_task(matrix: str, device: Device, *, vectors: int = 10, seed: int = 0
     exact, hw, t_program = program_problem(matrix, device, tile=tile,
                                            residual_arrays=residual_arrays,
                                            programming=programming, progress=progress)
+    errors = product_errors(hw, exact, vectors=vectors, seed=seed, progress=progress)
     return {"unknowns": int(exact.shape[0]), "tiles": hw.n_tiles, "arrays": hw.arrays,
-            "device": device.name, "seconds_programming": t_program,
-            **product_errors(hw, exact, vectors=vectors, seed=seed, progress=progress)}
+            "device": device.name, "seconds_programming": t_program, **errors}
+
+
+def _error_statistics(y: Any, ref: Any) -> dict[str, float]:
+    """Relative, RMS and largest error of ``y`` against ``ref``; refuses a result that is not
+    finite (with no NumPy warning), which :func:`.as_sparse`'s magnitude bounds should
+    prevent."""
+    with np.errstate(all="ignore"):
+        err = y - ref
+        stats = {"relative_error": float(np.linalg.norm(err) / np.linalg.norm(ref)),
+                 "error_rms": float(np.sqrt(np.mean(err**2))),
+                 "error_max_abs": float(np.abs(err).max())}
+    bad = [k for k, v in stats.items() if not np.isfinite(v)]
+    if bad or not np.all(np.isfinite(y)):
+        raise ParameterError(
+            f"the products of this matrix are not finite ({', '.join(bad) or 'y'} = NaN or inf): "
+            f"allowed entries with {MIN_PEAK_ABS:g} <= max |A_ij| <= {MAX_ENTRY_ABS:g}; rescale "
+            "the matrix")
+    return stats
 
 
 def product_errors(hw: CrossbarMatrix, exact: Any, *, vectors: int = 10, seed: int = 0,
@@ -113,10 +141,8 @@ def product_errors(hw: CrossbarMatrix, exact: Any, *, vectors: int = 10, seed: i
         y[k:k + VECTORS_PER_PRODUCT] = hw @ x[k:k + VECTORS_PER_PRODUCT]
         tick(progress, "products", min(k + VECTORS_PER_PRODUCT, vectors), vectors)
     seconds = time.perf_counter() - t0
-    ref = x @ exact.T
-    err = y - ref
-    return {"relative_error": float(np.linalg.norm(err) / np.linalg.norm(ref)),
-            "error_rms": float(np.sqrt(np.mean(err**2))),
-            "error_max_abs": float(np.abs(err).max()),
+    with np.errstate(all="ignore"):
+        ref = x @ exact.T
+    return {**_error_statistics(y, ref),
             "seconds_per_matvec": seconds / vectors,
             "energy_j_per_matvec": (hw.energy_j - energy0) / vectors}

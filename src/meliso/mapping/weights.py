@@ -30,29 +30,37 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._numeric import round_half_away
+from .._validation import ParameterError
 
 FloatArray = NDArray[np.float64]
 WeightMapping = Literal["differential", "reference"]
 MAPPINGS: tuple[WeightMapping, ...] = ("differential", "reference")
+#: Most bits a sliced weight can hold (float64's mantissa).
+MAX_SLICED_BITS = 52
 
 
 @dataclass(frozen=True)
 class Slicing:
     """Weights split over ``slices`` devices of ``bits`` bits each (``bits=None``: unquantised,
-    only with one slice: the device's own levels quantise the weight)."""
+    only with one slice: the device's own levels quantise the weight). The core's settings
+    ``weight_slices`` and ``bits_per_slice`` (messages name them)."""
 
     slices: int = 1
     bits: int | None = None
 
     def __post_init__(self) -> None:
         if self.slices < 1:
-            raise ValueError(f"slices = {self.slices} is out of range: allowed slices >= 1")
+            raise ParameterError(f"weight_slices = {self.slices} is out of range: allowed "
+                                 "weight_slices >= 1")
         if self.bits is None and self.slices > 1:
-            raise ValueError("several slices need a number of bits per slice")
-        if self.bits is not None and not 1 <= self.bits * self.slices <= 52:
-            raise ValueError(
-                f"slices x bits = {self.slices * self.bits} is out of range: allowed 1 ... 52"
-            )
+            raise ParameterError(f"weight_slices = {self.slices} needs bits_per_slice (the bits "
+                                 "each slice stores): allowed bits_per_slice = 1 ... "
+                                 f"{MAX_SLICED_BITS // self.slices}")
+        if self.bits is not None and not 1 <= self.bits * self.slices <= MAX_SLICED_BITS:
+            raise ParameterError(
+                f"weight_slices = {self.slices}, bits_per_slice = {self.bits}: slices x bits = "
+                f"{self.slices * self.bits} is out of range: allowed 1 <= weight_slices x "
+                f"bits_per_slice <= {MAX_SLICED_BITS} (float64's 52-bit mantissa)")
 
     @property
     def levels(self) -> int | None:
@@ -98,16 +106,21 @@ def half_range(mapping: WeightMapping, ref_frac: float = 0.5) -> float:
     return 1.0 if mapping == "differential" else min(ref_frac, 1.0 - ref_frac)
 
 
-def _check_slicing(mapping: WeightMapping, slicing: Slicing) -> None:
+def check_slicing(mapping: str, slicing: Slicing) -> None:
+    """Refuse bit slicing with any mapping but the differential one (a reference column serves
+    one device per weight, not one per slice)."""
     if mapping != "differential" and slicing != NO_SLICING:
-        raise ValueError("bit-sliced weights need the differential mapping")
+        raise ParameterError(
+            f"weight_slices = {slicing.slices} with bits_per_slice = {slicing.bits} (bit-sliced "
+            f"weights) need mapping = 'differential', not {mapping!r}: allowed mapping = "
+            "'differential', or weight_slices = 1 and bits_per_slice unset")
 
 
 def target_fractions(
     w: FloatArray, mapping: WeightMapping, ref_frac: float = 0.5, slicing: Slicing = NO_SLICING
 ) -> FloatArray:
     """Target fractions (..., R, physical columns) for normalised weights w (..., R, C)."""
-    _check_slicing(mapping, slicing)
+    check_slicing(mapping, slicing)
     if mapping == "differential":
         if slicing == NO_SLICING:  # the common case, without temporaries
             pair = np.empty((*w.shape, 2))
@@ -135,7 +148,7 @@ def weight_units(
     input. Differential: (I+ - I-) / step, slices combined by their digital weights;
     reference: (I - I_ref) / (h step).
     """
-    _check_slicing(mapping, slicing)
+    check_slicing(mapping, slicing)
     if mapping == "differential":
         diff = (i_a[..., 0::2] - i_a[..., 1::2]) / step_a
         if slicing == NO_SLICING:

@@ -76,5 +76,6 @@ class NeuroSimModel:
     def program(self, plan: CorePlan, stack: FloatArray, rng: np.random.Generator
                 ) -> NeuroSimArrays:
         assert isinstance(plan.device, AnalogDevice)  # checked by check()
-        bits = plan.config.resolved_input_bits
-        return NeuroSimArrays(stack, plan.device, rng, input_bits=10 if bits is None else bits)
+        bits = plan.config.resolved_input_bits  # None (analog inputs): the declared default
+        input_bits = int(self.defaults["input_bits"]) if bits is None else bits
+        return NeuroSimArrays(stack, plan.device, rng, input_bits=input_bits)

@@ -8,20 +8,22 @@ The only place meliso imports PyTorch (extra ``nn``; install PyTorch's CPU wheel
 
 from __future__ import annotations
 
+from .._validation import MissingExtraError
+
 try:
     import torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
+    raise MissingExtraError(
         "meliso.nn needs PyTorch: pip install torch==2.13.0 (the CPU wheel), then "
         "pip install 'meliso[nn]'"
     ) from exc
 
-from .checkpoint import load_checkpoint, save_checkpoint, train_checkpoint
+from .checkpoint import checkpoint_name, load_checkpoint, save_checkpoint, train_checkpoint
 from .crossbar import CrossbarNet, to_crossbar
 from .models import NETS, QuantNet, build_model, lenet5, vgg7
 from .quant import QUANTS
 from .train import evaluate, predict, train
 
-__all__ = ["NETS", "QUANTS", "CrossbarNet", "QuantNet", "build_model", "evaluate", "lenet5",
-           "load_checkpoint", "predict", "save_checkpoint", "to_crossbar", "train",
-           "train_checkpoint", "vgg7"]
+__all__ = ["NETS", "QUANTS", "CrossbarNet", "QuantNet", "build_model", "checkpoint_name",
+           "evaluate", "lenet5", "load_checkpoint", "predict", "save_checkpoint", "to_crossbar",
+           "train", "train_checkpoint", "vgg7"]

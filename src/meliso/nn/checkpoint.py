@@ -4,14 +4,19 @@ A checkpoint is one ``torch.save`` file: a dict of plain values (net, quant, inp
 classes, dataset, epochs, seed, test accuracy, per-epoch losses, seconds, meliso's version) and
 the ``state_dict`` of tensors. It is read by :func:`load_checkpoint` alone, with
 ``torch.load(weights_only=True)``: PyTorch's restricted unpickler, which builds tensors and
-plain containers and refuses any other callable, so a crafted file cannot run code. The
-metadata are then checked field by field before a network is built from them.
+plain containers and refuses any other callable, so a crafted file cannot run code. That holds
+from PyTorch 2.6 on: up to 2.5.1 a crafted file could run code even with ``weights_only=True``
+(CVE-2025-32434), so an older PyTorch is refused before anything is read
+(:func:`check_torch_version`). The metadata are then checked field by field before a network
+is built from them.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +26,37 @@ from .._io import atomic_write_bytes
 from .._progress import Progress
 from .._validation import ParameterError
 from ..data import load_dataset
-from .models import NETS, QuantNet, build_model
-from .quant import QUANTS
-from .train import TrainResult, train
+from .models import NETS, QuantNet, build_model, check_net
+from .quant import QUANTS, check_quant
+from .train import TrainResult, check_training, train
 
+#: Oldest PyTorch whose ``torch.load(weights_only=True)`` runs nothing from the file
+#: (CVE-2025-32434 affects every release up to 2.5.1).
+MIN_TORCH_VERSION = (2, 6)
 #: Metadata every checkpoint carries, with the plain type each must have.
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "net": str, "quant": str, "input_shape": list, "classes": int, "dataset": str,
     "epochs": int, "seed": int, "accuracy": float, "losses": list, "seconds": float,
     "meliso": str,
 }
+
+
+def checkpoint_name(net: str, quant: str, dataset: str) -> str:
+    """The file name of a checkpoint of ``net`` ``quant`` trained on ``dataset``."""
+    return f"{net}-{quant}-{dataset}.pt"
+
+
+def check_torch_version(version: str | None = None) -> None:
+    """Refuse to read checkpoints with a PyTorch older than :data:`MIN_TORCH_VERSION` (or one
+    whose version cannot be read): its ``weights_only`` loader can run code (CVE-2025-32434)."""
+    found = str(torch.__version__ if version is None else version)
+    match = re.match(r"(\d+)\.(\d+)", found)
+    least = ".".join(str(v) for v in MIN_TORCH_VERSION)
+    if match is None or (int(match[1]), int(match[2])) < MIN_TORCH_VERSION:
+        raise ParameterError(
+            f"PyTorch {found} is installed; reading a checkpoint needs torch >= {least}: older "
+            "versions' torch.load(weights_only=True) can run code from a crafted file "
+            f"(CVE-2025-32434). Upgrade: pip install 'torch>={least}'")
 
 
 def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
@@ -77,6 +103,7 @@ def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
     anything but tensors and plain values (nothing in it is executed).
     """
     path = Path(path)
+    check_torch_version()
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -98,6 +125,36 @@ def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
     return model, meta
 
 
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its closest ancestor that exists."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")  # pragma: no cover - a relative path's "." always exists
+
+
+def check_checkpoint_path(path: Path, *, force: bool = False) -> None:
+    """Refuse, before any training, a checkpoint path that cannot be written: a folder, a path
+    through a file, a folder without write permission, or an existing file (replaced only with
+    ``force`` and only if it is itself a meliso checkpoint)."""
+    if path.is_dir():
+        raise ParameterError(f"--out {path} is a folder, not a file: give a file path such as "
+                             f"{path / 'NET-QUANT-DATASET.pt'}")
+    if path.exists():
+        if not force:
+            raise ParameterError(f"{path} exists; checkpoints are never overwritten: choose "
+                                 "another --out, or --force to replace it")
+        load_checkpoint(path)  # replaces only a meliso checkpoint
+        return
+    folder = _nearest_existing(path.parent)
+    if not folder.is_dir():
+        raise ParameterError(f"--out {path}: {folder} is a file, not a folder: choose another "
+                             "--out")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ParameterError(f"--out {path}: permission denied to write in {folder}: choose a "
+                             "folder you can write to")
+
+
 def train_checkpoint(net: str, quant: str, dataset: str = "mnist5k", *,
                      data_dir: str | Path | None = None, epochs: int | None = None,
                      seed: int = 0, out: str | Path | None = None, force: bool = False,
@@ -106,13 +163,15 @@ def train_checkpoint(net: str, quant: str, dataset: str = "mnist5k", *,
     ``runs/checkpoints/NET-QUANT-DATASET.pt``); returns what was trained and where.
 
     An existing file is never overwritten, except with ``force`` and only if it is itself a
-    meliso checkpoint (read safely first)."""
-    path = Path(out or f"runs/checkpoints/{net}-{quant}-{dataset}.pt")
-    if path.exists():
-        if not force:
-            raise ParameterError(f"{path} exists; checkpoints are never overwritten: choose "
-                                 "another --out, or --force to replace it")
-        load_checkpoint(path)  # replaces only a meliso checkpoint
+    meliso checkpoint (read safely first). The network, quantisation, epochs and output path
+    are checked before the data are read and the network trained
+    (:func:`check_checkpoint_path`)."""
+    check_net(net)
+    check_quant(quant)
+    if epochs is not None:
+        check_training(epochs)
+    path = Path(out or Path("runs", "checkpoints", checkpoint_name(net, quant, dataset)))
+    check_checkpoint_path(path, force=force)
     data = load_dataset(dataset, data_dir)
     result = train(net, quant, data, epochs=epochs, seed=seed, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,16 +32,35 @@ epochs: LeNet-5 15, VGG-7 50 (the CLI's ``--epochs`` overrides).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .quant import QUANTS, ActivationQuantizer, Quant, quantize_weight
+from .._validation import ParameterError
+from .quant import ActivationQuantizer, Quant, check_quant, quantize_weight
 
 Net = Literal["lenet5", "vgg7"]
 NETS: tuple[Net, ...] = ("lenet5", "vgg7")
+#: Image sizes (height, width) each network takes.
+IMAGE_SIZES: dict[str, tuple[tuple[int, int], ...]] = {"lenet5": ((28, 28), (8, 8)),
+                                                        "vgg7": ((32, 32),)}
+
+
+def check_net(net: str) -> None:
+    """Refuse a network other than :data:`NETS`."""
+    if net not in NETS:
+        raise ParameterError(f"net = {net!r}: allowed {', '.join(NETS)}")
+
+
+def _check_image_size(net: str, input_shape: tuple[int, int, int]) -> None:
+    """Refuse images of a size ``net`` does not take (:data:`IMAGE_SIZES`)."""
+    allowed = IMAGE_SIZES[net]
+    if tuple(input_shape[1:]) not in allowed:
+        sizes = " or ".join(f"(C, {h}, {w})" for h, w in allowed)
+        raise ParameterError(f"input_shape = {tuple(input_shape)!r} is not an image size {net} "
+                             f"takes: allowed {sizes}")
 
 
 class QuantConv2d(nn.Conv2d):
@@ -116,6 +135,7 @@ class QuantNet(nn.Sequential):
 def lenet5(quant: Quant, input_shape: tuple[int, int, int] = (1, 28, 28),
            classes: int = 10) -> QuantNet:
     """LeNet-5 (module docstring); input 28x28, or 8x8 for scikit-learn's digits."""
+    _check_image_size("lenet5", input_shape)
     c, h, w = input_shape
     if (h, w) == (28, 28):
         layers: list[nn.Module] = [
@@ -125,24 +145,21 @@ def lenet5(quant: Quant, input_shape: tuple[int, int, int] = (1, 28, 28),
             QuantLinear(64 * 3 * 3, 64, quant), nn.BatchNorm1d(64),
             QuantLinear(64, classes, quant), nn.BatchNorm1d(classes),
         ]
-    elif (h, w) == (8, 8):
+    else:  # 8x8
         layers = [
             QuantConv2d(c, 32, 3, quant, False), nn.MaxPool2d(2), nn.BatchNorm2d(32),
             QuantConv2d(32, 64, 3, quant, True), nn.BatchNorm2d(64), nn.Flatten(),
             QuantLinear(64, 64, quant), nn.BatchNorm1d(64),
             QuantLinear(64, classes, quant), nn.BatchNorm1d(classes),
         ]
-    else:
-        raise ValueError(f"lenet5 takes 28x28 (MNIST) or 8x8 (digits) images; got {h}x{w}")
     return QuantNet("lenet5", quant, input_shape, classes, layers)
 
 
 def vgg7(quant: Quant, input_shape: tuple[int, int, int] = (3, 32, 32),
          classes: int = 10) -> QuantNet:
     """VGG-7 (module docstring); input 32x32."""
-    c, h, w = input_shape
-    if (h, w) != (32, 32):
-        raise ValueError(f"vgg7 takes 32x32 images (CIFAR-10); got {h}x{w}")
+    _check_image_size("vgg7", input_shape)
+    c = input_shape[0]
     layers: list[nn.Module] = []
     channels = [(c, 128, False), (128, 128, True), (128, 256, True), (256, 256, True),
                 (256, 512, True), (512, 512, True)]
@@ -159,10 +176,7 @@ def vgg7(quant: Quant, input_shape: tuple[int, int, int] = (3, 32, 32),
 def build_model(net: str, quant: str, input_shape: tuple[int, int, int],
                 classes: int = 10) -> QuantNet:
     """``net`` in :data:`NETS`, ``quant`` in BNN | TNN."""
-    if quant not in QUANTS:
-        raise ValueError(f"quant = {quant!r}: allowed BNN or TNN")
-    if net == "lenet5":
-        return lenet5(quant, input_shape, classes)
-    if net == "vgg7":
-        return vgg7(quant, input_shape, classes)
-    raise ValueError(f"net = {net!r}: allowed {', '.join(NETS)}")
+    check_quant(quant)
+    check_net(net)
+    build = lenet5 if net == "lenet5" else vgg7
+    return build(cast(Quant, quant), input_shape, classes)

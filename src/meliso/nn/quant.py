@@ -23,9 +23,17 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .._validation import ParameterError
+
 Quant = Literal["BNN", "TNN"]
 QUANTS: tuple[Quant, ...] = ("BNN", "TNN")
 TWN_DELTA = 0.7
+
+
+def check_quant(quant: str) -> None:
+    """Refuse a quantisation other than :data:`QUANTS`."""
+    if quant not in QUANTS:
+        raise ParameterError(f"quant = {quant!r}: allowed {' or '.join(QUANTS)}")
 
 
 class _SignSTE(torch.autograd.Function):
@@ -80,8 +88,6 @@ class ActivationQuantizer(nn.Module):
 
     def __init__(self, quant: Quant, momentum: float = 0.1) -> None:
         super().__init__()
-        if quant not in QUANTS:
-            raise ValueError(f"quant = {quant!r}: allowed BNN or TNN")
         self.quant = quant
         self.momentum = momentum
         self.register_buffer("threshold", torch.tensor(0.0))

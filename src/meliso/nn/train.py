@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .._progress import Progress, tick
+from .._validation import ParameterError, check_range
 from ..data import Dataset
 from .models import QuantNet, build_model, clip_weights
 
@@ -47,13 +48,32 @@ def predict(model: nn.Module, x: np.ndarray, batch: int = 500) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
+def check_training(epochs: int, lr: float = 1e-3, batch: int = 64) -> None:
+    """Refuse training settings outside their ranges, naming each."""
+    check_range("epochs", epochs, lo=1)
+    check_range("batch", batch, lo=1)
+    check_range("lr", lr, lo=0, lo_open=True)
+
+
+def check_classes(data: Dataset) -> None:
+    """Refuse training data with fewer than two classes: a classifier of one class learns
+    nothing, and its checkpoint would be refused when read back."""
+    present = np.unique(data.y_train)
+    if len(present) < 2:
+        where = f" ({data.train_labels})" if data.train_labels else ""
+        found = ", ".join(str(int(v)) for v in present) or "none"
+        raise ParameterError(f"dataset {data.name!r}: the training labels{where} hold "
+                             f"{len(present)} class (label {found}): allowed at least 2 "
+                             "classes to train a classifier")
+
+
 def train(net: str, quant: str, data: Dataset, *, epochs: int | None = None, lr: float = 1e-3,
           batch: int = 64, seed: int = 0, progress: Progress | None = None) -> TrainResult:
     """Train ``net`` (lenet5 | vgg7) as ``quant`` (BNN | TNN) on ``data``'s training split;
     ``progress`` hears of every finished epoch."""
     epochs = DEFAULT_EPOCHS.get(net, 15) if epochs is None else epochs
-    if epochs < 1 or batch < 1 or not lr > 0:
-        raise ValueError("epochs >= 1, batch >= 1 and lr > 0 are required")
+    check_training(epochs, lr, batch)
+    check_classes(data)
     torch.manual_seed(seed)
     gen = np.random.default_rng(seed)
     model = build_model(net, quant, data.shape, data.classes)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._validation import ParameterError
 from ..experiments.report import build_report
-from ..experiments.rundir import MARKER, locked, read_marker
+from ..experiments.rundir import MARKER, read_marker, writing
 from .bnn_tnn.run import rebuild_cim
 from .vmm_errors.study import rebuild_meliso
 
@@ -32,6 +32,6 @@ def rebuild_report(run_dir: str | Path) -> Path:
     marker = read_marker(root)
     if marker is None:
         raise ParameterError(f"{root} is not a meliso run or study (no {MARKER} file)")
-    with locked(root):
+    with writing(root):
         rebuild = REBUILD.get(marker.get("study") or "", build_report)
         return rebuild(root)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..._io import atomic_write_text, write_csv
+from ...analysis.stats import wilson_interval
+from ...experiments.html import write_html_report
 from ...periphery.energy import E_RD_REFERENCE_COLS
 from .figures import fig2, fig3, fig4, fig5
-from .findings import findings, paper_baseline
+from .findings import findings, paper_baseline, pooled
 from .study import ENERGY_ENCODING, CimConfig
 
-RP_COLUMNS = ["network", "quant", "technology", "crossbar", "encoding", "r_p_ohm", "accuracy"]
-ADC_COLUMNS = ["network", "quant", "encoding", "adc_bits", "calibrated", "accuracy"]
+ACCURACY_COLUMNS = ["accuracy_pct", "accuracy_ci_low_pct", "accuracy_ci_high_pct", "n_images"]
+RP_COLUMNS = ["network", "quant", "technology", "crossbar", "encoding", "r_p_ohm",
+              *ACCURACY_COLUMNS]
+ADC_COLUMNS = ["network", "quant", "encoding", "adc_bits", "calibrated", *ACCURACY_COLUMNS]
 ENERGY_COLUMNS = ["network", "quant", "crossbar", "mac_per_joule", "column_utilisation",
                   "mac_per_joule_constant_rd"]
 
@@ -50,33 +52,43 @@ def write_cim_outputs(root: Path, config: CimConfig, rows: list[dict[str, Any]],
                  for c, k in zip(h["codes"], h["counts"], strict=True)]
     write_csv(root / "adc_histograms.csv", hist_rows,
               ["network", "quant", "encoding", "layer", "code", "count"])
-    fig2(root, rows)
-    fig3(root, fig3_rows, config)
-    fig4(root, fig4_rows, config)
-    fig5(root, fig5_rows, config)
+    figures = [*fig2(root, rows), *fig3(root, fig3_rows, config),
+               *fig4(root, fig4_rows, config), *fig5(root, fig5_rows, config)]
     meta = {q: load_checkpoint(p)[1] for q, (p, _) in checkpoints.items()}
-    ideal = defaultdict(list)
-    for r in fig3_rows:
-        if r["r_p_ohm"] == 0:
-            ideal[r["quant"]].append(r["accuracy"])
-    baselines = {q: float(np.mean(v)) for q, v in ideal.items()}
-    for q in config.quants:
-        baselines.setdefault(q, meta[q]["accuracy"])
+    # ideal hardware gives the software's logits whatever the technology or encoding: one
+    # point per quantisation is the baseline (pooling identical points would count images twice)
+    ideal = {q: pooled([r for r in fig3_rows if r["quant"] == q and r["r_p_ohm"] == 0][:1])
+             for q in config.quants}
+    baselines: dict[str, float] = {q: 100 * k / n if n else 100 * meta[q]["accuracy"]
+                 for q, (k, n) in ideal.items()}
+    images = config.images * config.samples
     lines = [f"# The Cubero-Cascante et al. 2025 study: {config.network} on {config.dataset}", "",
-             f"Points: {len(rows)}; test images per point: {config.images}; meliso's "
-             "parameters in `config.yaml`.", "",
-             "## Software baselines", "",
-             "| network | quant | epochs | test accuracy (software, full split) | "
-             f"ideal hardware, {config.images}-image sample | paper (full MNIST/CIFAR-10) |",
-             "|---|---|---|---|---|---|"]
+             f"Points: {len(rows)}. Every point is evaluated on {config.samples} disjoint "
+             f"samples of {config.images} test images ({images} in all): accuracies are top-1 "
+             "in percent with 95 % Wilson intervals over those images, and every verdict says "
+             "on how many samples its direction holds. One network per quantisation is "
+             "trained (the samples vary the test images, not the training). meliso's "
+             "parameters are in `config.yaml`.", ""]
+    if config.name.endswith("quick"):
+        lines += ["**Quick run**: fewer technologies, crossbar sizes, R_p values, ADC "
+                  f"resolutions and images ({images} test images per point) than the full "
+                  "study; intervals are wider and verdicts can differ.", ""]
+    lines += ["## Software baselines", "",
+              "| network | quant | epochs | software, whole test split (%) | "
+              f"ideal hardware, {images} images (%) [95 % CI] | paper, full MNIST/CIFAR-10 "
+              "(%) |", "|---|---|---|---|---|---|"]
     for q in config.quants:
-        m = meta[q]
-        lines.append(f"| {config.network} | {q} | {m['epochs']} | {100 * m['accuracy']:.2f} % "
-                     f"| {100 * baselines[q]:.1f} % | "
-                     f"{paper_baseline(config.network, q):.2f} % |")
+        m, (k, n) = meta[q], ideal[q]
+        lo, hi = wilson_interval(k, n) if n else (math.nan, math.nan)
+        lines.append(f"| {config.network} | {q} | {m['epochs']} | {100 * m['accuracy']:.2f} "
+                     f"| {baselines[q]:.1f} [{100 * lo:.1f}, {100 * hi:.1f}] | "
+                     f"{paper_baseline(config.network, q):.2f} |")
     lines += ["", "Ideal hardware (no wires, ideal ADC) gives exactly the software logits "
               "(`tests/test_nn.py`).", "", "## The paper's trends", "",
               *findings(config, [*fig3_rows, *fig4_rows, *fig5_rows], baselines), "",
+              "## Figures", "",
+              *[f"### {title}\n\n![{title}]({path})\n\n{caption}\n"
+                for title, path, caption in figures],
               "## Files", "",
               "`accuracy_vs_rp.csv` (Fig. 3), `accuracy_vs_adc.csv` (Fig. 4), `energy.csv` "
               "(Fig. 5; `energy_by_encoding.csv` for every encoding), `adc_histograms.csv` "
@@ -84,4 +96,5 @@ def write_cim_outputs(root: Path, config: CimConfig, rows: list[dict[str, Any]],
               "per-layer statistics), `checkpoints/`.", ""]
     path = root / "report.md"
     atomic_write_text(path, "\n".join(lines))
+    write_html_report(path, title=f"The Cubero-Cascante et al. 2025 study: {config.network}")
     return path

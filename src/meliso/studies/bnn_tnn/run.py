@@ -22,6 +22,7 @@ from .study import (
     ensure_checkpoints,
     quick_config,
     study_points,
+    test_images,
 )
 
 
@@ -45,7 +46,10 @@ def reproduce_cim(
     if config is None:
         config = quick_config(dataset) if quick else validate_model(CimConfig,
                                                                      {"dataset": dataset})
-    cached_dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
+    import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
+
+    data = cached_dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
+    test_images(len(data.y_test), config.images, config.samples, config.seed)  # enough images
     with run_folder(out, "run", study=STUDY, force=force) as root:
         store = RunStore(root, config, fingerprint=code_fingerprint("nn"))
         checkpoints = ensure_checkpoints(config, root, data_dir, log)
@@ -62,10 +66,12 @@ def rebuild_cim(root: Path) -> Path:
     except OSError:
         raise ParameterError(f"{root} has no readable config.yaml") from None
     config = validate_model(CimConfig, stored if isinstance(stored, dict) else {})
+    from ...nn.checkpoint import checkpoint_name  # imports torch, as the outputs need it
+
     rows = read_results(root)
     checkpoints: dict[str, tuple[str, str]] = {}
     for quant in config.quants:
-        path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
+        path = root / "checkpoints" / checkpoint_name(config.network, quant, config.dataset)
         if not path.is_file():
             raise ParameterError(f"{path} is missing: run `meliso reproduce cim` again")
         checkpoints[quant] = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())

@@ -17,8 +17,11 @@ resumable, serial or Dask) into one run directory, and writes the study's output
 - ``report.md``: software baselines beside the paper's, and each of its trends checked.
 
 Encodings: a BNN runs with all four of Table I; a TNN's zero inputs exist only in T-I and T-II.
-The test images are a fixed random sample (seeded) of the test split; the calibration and
-profiling images a fixed random sample of the training split.
+Test images: ``samples`` disjoint random samples of ``images`` each from the test split (fixed by
+the seed); every point is evaluated on all of them, so its accuracy comes with a binomial
+(Wilson) interval over ``samples x images`` images and every verdict with its robustness across
+the samples. One network is trained per quantisation (the samples vary the test images, not the
+training). Calibration and profiling images: fixed random samples of the training split.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, StrictStr,
 from ... import __version__
 from ..._fingerprint import code_fingerprint
 from ..._validation import ParameterError, validate_model
+from ...analysis.stats import wilson_interval
 from ...devices import TABLE_III, BinaryDevice, get_device
 from ...experiments.rundir import NAME_PATTERN
 from ...periphery.adc import check_adc_bits
@@ -70,7 +74,9 @@ class CimConfig(BaseModel):
     energy_crossbars: tuple[Crossbar, ...] = Field((64, 128, 256, 512), strict=False)
     energy_adc_bits: int = Field(4, ge=2, le=24)
     energy_technology: str = "ReRAM-2"
-    images: int = Field(100, ge=1, le=100_000, description="test images per point")
+    images: int = Field(100, ge=1, le=100_000, description="test images per sample")
+    samples: int = Field(5, ge=1, le=50, description="disjoint test samples per point (the "
+                                                     "verdicts' robustness)")
     calibration_images: int = Field(50, ge=1, le=100_000)
     profile_images: int = Field(200, ge=1, le=100_000)
     epochs: int | None = Field(None, ge=1, le=10_000)
@@ -108,11 +114,11 @@ class CimConfig(BaseModel):
 
 def quick_config(dataset: str = "mnist5k") -> CimConfig:
     """A few minutes' version: two technologies, two crossbar sizes, three R_p, four ADC bits,
-    50 test images."""
+    five samples of 30 test images."""
     return validate_model(CimConfig, {
         "name": "cim-quick", "dataset": dataset, "technologies": ["ReRAM-1", "IFG"],
         "rp_crossbars": [128, 512], "r_p_ohm": [0.0, 1.0, 2.5], "adc_bits": [8, 6, 4, 3],
-        "energy_crossbars": [64, 128, 256, 512], "images": 50, "calibration_images": 30,
+        "energy_crossbars": [64, 128, 256, 512], "images": 30, "calibration_images": 30,
         "profile_images": 50})
 
 
@@ -131,6 +137,7 @@ class CimPoint:
     calibrated: bool
     dataset: str
     images: int
+    samples: int
     calibration_images: int
     profile_images: int
     seed: int
@@ -148,12 +155,34 @@ class CimPoint:
     @property
     def key(self) -> str:
         identity = {**dict(self.params), "dataset": self.dataset, "images": self.images,
+                    "samples": self.samples,
                     "calibration_images": self.calibration_images,
                     "profile_images": self.profile_images, "seed": self.seed,
                     "checkpoint": self.checkpoint_sha, "version": __version__,
                     "code": code_fingerprint("nn")}
         blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def test_images(n_total: int, images: int, samples: int, seed: int) -> NDArray[np.int64]:
+    """``samples`` disjoint random samples of ``images`` test images, one after the other."""
+    if images * samples > n_total:
+        raise ParameterError(f"images x samples = {images} x {samples} = {images * samples} "
+                             f"test images, but the test split holds {n_total}: allowed "
+                             "images * samples <= the test split")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    return rng.permutation(n_total)[: images * samples]
+
+
+def accuracy_record(correct: NDArray[np.bool_], samples: int) -> dict[str, Any]:
+    """Top-1 accuracy in percent over every image, its 95 % Wilson interval, and the accuracy
+    of each disjoint sample (``correct``: one flag per image, sample after sample)."""
+    k, n = int(correct.sum()), int(correct.size)
+    lo, hi = wilson_interval(k, n)
+    per_sample = correct.reshape(samples, -1).mean(axis=1)
+    return {"accuracy_pct": 100 * k / n, "accuracy_ci_low_pct": 100 * lo,
+            "accuracy_ci_high_pct": 100 * hi, "correct": k, "n_images": n,
+            "sample_accuracy_pct": [float(100 * a) for a in per_sample]}
 
 
 def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
@@ -202,10 +231,10 @@ def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64
         if point.calibrated and point.adc_bits is not None:
             idx = sample(len(data.y_train), point.calibration_images, point.seed, 1)
             record["adc_scales"] = hw.calibrate(data.x_train[idx])
-        idx = sample(len(data.y_test), point.images, point.seed, 0)
+        idx = test_images(len(data.y_test), point.images, point.samples, point.seed)
         logits = hw(torch.from_numpy(data.x_test[idx]))
         predictions = logits.argmax(dim=1).numpy().astype(np.int64)
-        record["accuracy"] = float(np.mean(predictions == data.y_test[idx]))
+        record.update(accuracy_record(predictions == data.y_test[idx], point.samples))
         stats = hw.stats()
         record.update({k: stats[k] for k in ("energy_j", "macs", "energy_per_mac_j",
                                              "mac_per_joule", "column_utilisation",
@@ -220,6 +249,7 @@ def study_points(config: CimConfig, checkpoints: dict[str, tuple[str, str]],
     """Every point of the study; ``checkpoints`` maps quant -> (path, sha256)."""
     net = config.network
     common: dict[str, Any] = dict(network=net, dataset=config.dataset, images=config.images,
+                                  samples=config.samples,
                   calibration_images=config.calibration_images,
                   profile_images=config.profile_images, seed=config.seed, data_dir=data_dir)
     points = []
@@ -254,13 +284,13 @@ def ensure_checkpoints(config: CimConfig, root: Path, data_dir: str | None,
 
     A checkpoint found there is read safely (:func:`meliso.nn.load_checkpoint`) and reused only
     if it was trained for this study's network, quantisation, dataset, epochs and seed."""
-    from ...nn import load_checkpoint, save_checkpoint, train
+    from ...nn import checkpoint_name, load_checkpoint, save_checkpoint, train
     from ...nn.train import DEFAULT_EPOCHS
 
     epochs = config.epochs if config.epochs is not None else DEFAULT_EPOCHS[config.network]
     out: dict[str, tuple[str, str]] = {}
     for quant in config.quants:
-        path = root / "checkpoints" / f"{config.network}-{quant}-{config.dataset}.pt"
+        path = root / "checkpoints" / checkpoint_name(config.network, quant, config.dataset)
         if path.exists():
             meta = load_checkpoint(path)[1]
             want = {"net": config.network, "quant": quant, "dataset": config.dataset,

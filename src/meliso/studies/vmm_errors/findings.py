@@ -22,6 +22,7 @@ from scipy import stats
 
 from ..._validation import ParameterError
 from ..._yaml import load_yaml_text
+from ...analysis.fits import family_name
 
 Rows = list[dict[str, Any]]
 DEVICES = ("Ag:a-Si", "TaOx/HfOx", "AlOx/HfO2", "EpiRAM")
@@ -157,9 +158,9 @@ def _alox_improves(results: dict[str, Rows], model: str) -> Verdict:
 
 def _not_normal(results: dict[str, Rows], model: str) -> Verdict:
     rows = select(results["table2"], model=model)
-    fits = {f"{r['device']}{' (non-ideal)' if r['nonideal'] else ''}": r.get("best_fit")
-            for r in rows}
-    n_other = sum(1 for f in fits.values() if f != "normal")
+    fits = {f"{r['device']}{' (non-ideal)' if r['nonideal'] else ''}":
+            family_name(r.get("best_fit")) for r in rows}
+    n_other = sum(1 for f in fits.values() if f != family_name("normal"))
     listed = ", ".join(f"{k} {v}" for k, v in fits.items())
     return Verdict(n_other, len(fits), f"best fits: {listed}")
 

@@ -30,15 +30,16 @@ from ...experiments.executor import SERIAL, Executor, Session, open_session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_experiment
 from ...experiments.store import read_results
+from .layout import EXPERIMENTS, SWEPT, run_name
 from .report import write_study_report
 
 STUDY = "meliso"
-EXPERIMENTS = ("fig2a", "fig2b", "fig3", "fig4", "table2")
-SWEPT = {"fig2a": ["weight_bits"], "fig2b": ["memory_window"], "fig3": ["nl"],
-         "fig4": ["with_nl", "c2c"], "table2": ["device", "nonideal"]}
 STAT_COLUMNS = ["mean", "variance", "skewness", "kurtosis", "median", "iqr", "p2_5", "p97_5"]
+CI_COLUMNS = ["iqr_ci_low", "iqr_ci_high", "variance_ci_low", "variance_ci_high"]
 MODELS = ("physics", "neurosim")
 QUICK_TRIALS = 100
+#: Run seeds every experiment runs with; the verdicts state their robustness across them.
+SEEDS = 5
 
 
 def study_file(name: str) -> Path:
@@ -46,14 +47,23 @@ def study_file(name: str) -> Path:
     return Path(str(resources.files(__package__) / name))
 
 
-def study_config(name: str, *, quick: bool = False,
-                 models: tuple[str, ...] = MODELS) -> ExperimentConfig:
-    """A study experiment, with fewer trials (``quick``) or fewer models if asked."""
+def study_config(name: str, *, quick: bool = False, models: tuple[str, ...] = MODELS,
+                 seed: int = 0) -> ExperimentConfig:
+    """A study experiment, with fewer trials (``quick``), fewer models, or another run seed.
+
+    Seed 0 is the study's primary run (fits and bootstrap intervals, the CSVs and figures);
+    the other seeds are run for the verdicts' robustness, with the fits only where a finding
+    needs them (Table II)."""
     path = study_file(f"experiments/{name}.yaml")
     data: dict[str, Any] = load_yaml_text(path.read_text(), str(path))
     if quick:
         data["trials"] = QUICK_TRIALS
-        data["name"] = f"{name}-quick"
+    data["name"] = run_name(name, quick=quick, seed=seed)
+    data["seed"] = seed
+    if seed:
+        data["bootstrap"] = 0
+        if name != "table2":
+            data["fit"] = False
     data["sweep"]["grid"]["model"] = list(models)
     return load_experiment(data)
 
@@ -73,55 +83,62 @@ def reproduce_meliso(
     *,
     quick: bool = False,
     models: tuple[str, ...] = MODELS,
+    seeds: int = SEEDS,
     executor: Executor | Session = SERIAL,
     on_point: Callable[[str], ProgressCallback] | None = None,
     force: bool = False,
 ) -> Path:
-    """Run the whole study into ``out`` and write its CSVs, figures and report.
-
-    ``out`` must be new, empty or a MELISO study meliso made; ``force`` recomputes it in place.
-    """
+    """Run the whole study into ``out`` with ``seeds`` run seeds and write its CSVs, figures
+    and report. ``out`` must be new, empty or a MELISO study meliso made; ``force`` recomputes
+    it in place."""
     unknown = sorted(set(models) - set(MODELS))
     if unknown or not models:
         raise ParameterError(f"model = {unknown or models}: allowed physics, neurosim or both")
-    configs = [study_config(name, quick=quick, models=models) for name in EXPERIMENTS]
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 50:
+        raise ParameterError(f"seeds = {seeds!r} is out of range: allowed integer 1 <= seeds "
+                             "<= 50")
+    configs = [[study_config(name, quick=quick, models=models, seed=seed)
+                for name in EXPERIMENTS] for seed in range(seeds)]
     with run_folder(out, "study", study=STUDY, force=force) as root, \
             open_session(executor) as session:  # one Dask cluster for the whole study
-        results: dict[str, list[dict[str, Any]]] = {}
-        for name, config in zip(EXPERIMENTS, configs, strict=True):
-            callback = on_point(config.name) if on_point is not None else None
-            # the study writes its own figures and report below; `meliso report OUT/NAME`
-            # builds a run's generic one on demand
-            run = run_experiment(config, root / config.name, executor=session,
-                                 on_point=callback, report=False)
-            results[name] = run.rows
+        by_seed: list[dict[str, list[dict[str, Any]]]] = []
+        for seed_configs in configs:
+            results: dict[str, list[dict[str, Any]]] = {}
+            for name, config in zip(EXPERIMENTS, seed_configs, strict=True):
+                callback = on_point(config.name) if on_point is not None else None
+                # the study writes its own figures and report below; `meliso report OUT/NAME`
+                # builds a run's generic one on demand
+                run = run_experiment(config, root / config.name, executor=session,
+                                     on_point=callback, report=False)
+                results[name] = run.rows
+            by_seed.append(results)
         atomic_write_text(root / "study.json", json.dumps(
-            {"study": STUDY, "quick": quick, "models": list(models)}))
-        return write_meliso_outputs(root, results, quick=quick)
+            {"study": STUDY, "quick": quick, "models": list(models), "seeds": seeds}))
+        return write_meliso_outputs(root, by_seed, quick=quick)
 
 
-def write_meliso_outputs(root: Path, results: dict[str, list[dict[str, Any]]], *,
+def write_meliso_outputs(root: Path, by_seed: list[dict[str, list[dict[str, Any]]]], *,
                          quick: bool) -> Path:
-    """The study's CSVs, figures and report.md from its experiments' rows."""
-    for name, rows in results.items():
+    """The study's CSVs (the points of the first run seed, with their intervals), figures and
+    report.md from the rows of every run seed."""
+    for name, rows in by_seed[0].items():
         cols = ["model", *SWEPT[name]]
         if name == "table2":
             cols.append("best_fit")
         write_csv(root / f"{name}.csv", rows, [*cols, *STAT_COLUMNS, "n", "n_nonfinite",
-                                               *([] if name == "table2" else ["best_fit"])])
-    return write_study_report(root, results, paper_table2(), quick=quick)
+                                               *([] if name == "table2" else ["best_fit"]),
+                                               *CI_COLUMNS])
+    return write_study_report(root, by_seed, paper_table2(), quick=quick)
 
 
 def rebuild_meliso(root: Path) -> Path:
     """``meliso report`` of a study folder: its outputs again from the stored runs."""
     try:
         study = json.loads((root / "study.json").read_text())
-        quick = bool(study["quick"])
+        quick, seeds = bool(study["quick"]), int(study.get("seeds", 1))
     except (OSError, ValueError, KeyError, TypeError):
         raise ParameterError(f"{root} has no readable study.json: the study did not finish; "
                              "run `meliso reproduce meliso` into it again") from None
-    results = {}
-    for name in EXPERIMENTS:
-        run = root / (f"{name}-quick" if quick else name)
-        results[name] = read_results(run)
-    return write_meliso_outputs(root, results, quick=quick)
+    by_seed = [{name: read_results(root / run_name(name, quick=quick, seed=seed))
+                for name in EXPERIMENTS} for seed in range(seeds)]
+    return write_meliso_outputs(root, by_seed, quick=quick)
