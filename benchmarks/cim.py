@@ -1,4 +1,4 @@
-"""Simulated-inference throughput of the seed 003 networks (images per second).
+"""Simulated-inference throughput of Cubero-Cascante et al. 2025's networks (images/second).
 
 - LeNet-5 BNN (B-I) and TNN (T-I), trained briefly on mnist5k (the throughput does not depend
   on the accuracy), on 128 x 128 crossbars of ReRAM-2 with R_p = 1 Ohm bit-line segments and

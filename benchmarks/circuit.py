@@ -11,7 +11,8 @@ segments:
 - nodal and ngspice are time-boxed: when a full batch would take over a minute, a few vectors
   are timed and the batch time extrapolated (marked ``*``).
 - how far ``chain`` (which ignores word lines) is from the exact circuit with both segment kinds
-  at 1 Ohm (against nodal, which matches ngspice to 1e-6 in the tests; the seed claims <= 0.15 %).
+  at 1 Ohm (against nodal, which matches ngspice to 1e-6 in the tests; Cubero-Cascante et al.
+  2025 claim <= 0.15 %).
 
 Goals (issue 13): ladder and chain within 4x of ideal at 512; nodal with both segment kinds at
 256 x 256 x 100 in at most 0.35 s for either topology.

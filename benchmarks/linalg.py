@@ -1,8 +1,8 @@
 """In-memory linear algebra: refinement to 1e-10 per device, and seconds per matvec by size.
 
 1. 2-D Poisson, N = 64 (4096 unknowns), b = ones, 256 x 256 tiles, write-and-verify
-   programming, mixed-precision refinement around CG, for every seed 000 Table I device: with
-   the arrays alone, and with residual arrays (the measured error of the arrays so far
+   programming, mixed-precision refinement around CG, for every Table I device of Chowdhury
+   et al. 2024: with the arrays alone, and with residual arrays (the measured error of the arrays so far
    programmed again, k times). Prints outer
    iterations, crossbar MVMs and the final float64 residual ||b - A x|| / ||b||; and what CG
    alone reaches on the crossbars (its stall level).

@@ -196,3 +196,25 @@ def test_a_study_that_needs_pytorch_says_what_to_install(monkeypatch, tmp_path):
                str(tmp_path / "cim"))
     assert res.exit_code == 2 and "pip install torch==2.13.0" in res.output, res.output
     assert "Traceback" not in res.output and not (tmp_path / "cim").exists()
+
+
+def test_reproduce_cim_refuses_a_model_and_takes_seeds_as_test_samples(tmp_path, monkeypatch):
+    from meliso.studies.bnn_tnn import run as cim_run
+
+    res = _run("reproduce", "cim", "--model", "physics", "--out", str(tmp_path / "a"))
+    assert res.exit_code == 2 and "--model applies to the meliso study" in res.output
+    seen = {}
+
+    def fake(folder, **kwargs):
+        seen.update(kwargs)
+        return tmp_path / "report.md"
+
+    monkeypatch.setattr("meliso.cli.runs.reproduce_cim", fake)
+    res = _run("reproduce", "cim", "--seeds", "7", "--out", str(tmp_path / "b"), "--json")
+    assert res.exit_code == 0, res.output
+    assert seen["samples"] == 7
+    from meliso import ParameterError
+    from meliso.studies.bnn_tnn.study import quick_config
+
+    with pytest.raises(ParameterError, match="samples"):
+        cim_run.reproduce_cim(tmp_path / "c", config=quick_config("digits"), samples=0)

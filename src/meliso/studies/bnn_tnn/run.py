@@ -37,15 +37,19 @@ def reproduce_cim(
     log: Any = None,
     config: CimConfig | None = None,
     force: bool = False,
+    samples: int | None = None,
 ) -> Path:
     """Run the study into ``out``; returns the path of its report.
 
     ``out`` must be new, empty or this study's own folder; ``force`` recomputes it in place
-    (checkpoints retrained). The dataset is read before anything is written, so a missing
-    ``--data-dir`` leaves nothing behind."""
+    (checkpoints retrained); ``samples`` replaces the number of disjoint test samples per
+    point. The dataset is read before anything is written, so a missing ``--data-dir`` leaves
+    nothing behind."""
     if config is None:
         config = quick_config(dataset) if quick else validate_model(CimConfig,
                                                                      {"dataset": dataset})
+    if samples is not None:  # the verdicts' robustness: disjoint test samples per point
+        config = validate_model(CimConfig, {**config.model_dump(), "samples": samples})
     import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
 
     data = cached_dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here

@@ -74,7 +74,7 @@ class CimConfig(BaseModel):
     energy_crossbars: tuple[Crossbar, ...] = Field((64, 128, 256, 512), strict=False)
     energy_adc_bits: int = Field(4, ge=2, le=24)
     energy_technology: str = "ReRAM-2"
-    images: int = Field(100, ge=1, le=100_000, description="test images per sample")
+    images: int = Field(50, ge=1, le=100_000, description="test images per sample")
     samples: int = Field(5, ge=1, le=50, description="disjoint test samples per point (the "
                                                      "verdicts' robustness)")
     calibration_images: int = Field(50, ge=1, le=100_000)

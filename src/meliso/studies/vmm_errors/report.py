@@ -20,7 +20,7 @@ from .verdicts import SeedVerdict, judge, origin
 DEFINITION = (
     "**The error.** e = y − A·x for every output of every trial: the hardware's output minus "
     "the exact product, in the units of A·x (A uniform in [−1, 1], x uniform in [0, 1], "
-    "32×32, so the exact outputs have an RMS of about 1.8). Spread is judged by the "
+    "32×32, so the exact outputs have an RMS of √(32/9) ≈ 1.9). Spread is judged by the "
     "interquartile range (IQR), robust to the two-point calibration's heavy tails; the four "
     "moments are given beside it, moments over the finite errors (the non-finite ones are "
     "counted). Intervals: 95 % bootstrap over whole trials.\n")
