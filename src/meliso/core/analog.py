@@ -29,6 +29,9 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import ParameterError
 from ..devices import Device, ProgramResult, get_device
 from ..mapping import half_range, input_scale, quantize_inputs, reference_level
+from ..periphery.adc import calibration_target
+from ..periphery.energy import EnergyModel
+from .analog_stats import AnalogCoreStats, core_stats
 from .config import AnalogCoreConfig
 from .decode import TwoPointCalibration
 from .plan import plan_core
@@ -64,11 +67,13 @@ class AnalogCore:
         differential pairs.
     rng:
         ``numpy.random.Generator`` or seed for programming and read noise.
+    energy:
+        Periphery energy constants for :attr:`stats` (default :class:`EnergyModel`'s).
     **settings:
         Fields of :class:`~meliso.core.config.AnalogCoreConfig` (``model``, ``mapping``,
         ``tile_rows``, ``tile_cols``, ``input_bits``, ``input_range``, ``weight_range``,
-        ``weight_slices``, ``bits_per_slice``, ``calibration``, ``programming``, ``verify_*``,
-        the wires).
+        ``weight_slices``, ``bits_per_slice``, ``calibration``, ``adc_bits``,
+        ``adc_full_scale``, ``programming``, ``verify_*``, the wires).
     """
 
     def __init__(
@@ -77,9 +82,11 @@ class AnalogCore:
         device: str | Device = "ideal",
         *,
         rng: np.random.Generator | int | None = None,
+        energy: EnergyModel | None = None,
         **settings: Any,
     ) -> None:
         dev = get_device(device) if isinstance(device, str) else device
+        self.energy = EnergyModel() if energy is None else energy
         self.device: Device = dev
         stack, self.stacked = _as_matrix_stack(a)
         self.plan = plan_core(stack.shape, dev, settings)  # every device/settings rule
@@ -100,6 +107,7 @@ class AnalogCore:
         self.calibration: TwoPointCalibration | None = None
         if cfg.resolved_calibration == "two-point":
             self.calibration = self._calibrate()
+        self.reset_stats()  # the calibration's reads are part of programming
 
     @property
     def g_s(self) -> FloatArray:
@@ -133,6 +141,45 @@ class AnalogCore:
         if res.converged is not None:
             out["converged_fraction"] = float(res.converged.mean())
         return out
+
+    def reset_stats(self) -> None:
+        """Start counting reads, conversions and energy afresh."""
+        if self.arrays.counters is not None:
+            self.arrays.counters.reset()
+
+    @property
+    def stats(self) -> AnalogCoreStats:
+        """Reads, ADC conversions and energy since creation or :meth:`reset_stats`
+        (:mod:`meliso.core.analog_stats`); ``physics`` model only."""
+        counters = self.arrays.counters
+        if counters is None:
+            raise ParameterError(f"model = '{self.model}' does not count reads and energy: "
+                                 "allowed model = 'physics'")
+        cfg = self.config
+        return core_stats(counters, self.energy, adc_bits=cfg.adc_bits,
+                          physical_shape=self.physical_shape, m=self.m, n=self.n,
+                          tile_rows=cfg.tile_rows, tile_cols=cfg.tile_cols)
+
+    @property
+    def adc_full_scale(self) -> float | None:
+        """The output ADC's full scale in force (units of one cell pair at full weight and
+        full input; None for a model without a configurable ADC)."""
+        return self.arrays.adc_full_scale
+
+    def calibrate_adc(self, x_profile: ArrayLike) -> float:
+        """Set the output ADC's full scale from the column signals of ``x_profile``: the target
+        y*_max = max(|mu - 3 sigma|, |mu + 3 sigma|) of Cubero-Cascante et al. 2025, eq. 7, over
+        every column of every tile and read (one range per core: per layer). Returns it."""
+        x3, _ = self._batches(x_profile, self.n, "x_profile")
+        record: list[FloatArray] = []
+        self.arrays.read(x3, record=record)
+        signals = np.concatenate([r.reshape(-1) for r in record]) if record else np.zeros(0)
+        target = calibration_target(signals[np.isfinite(signals)])
+        if target > 0:
+            self.arrays.adc_full_scale = target
+        full = self.arrays.adc_full_scale
+        assert full is not None
+        return full
 
     def _calibrate(self) -> TwoPointCalibration:
         cfg = self.config

@@ -56,6 +56,16 @@ class AnalogCoreConfig(Wires):
     )
     calibration_t_max: float = Field(1.0, gt=0, description="two-point calibration high input")
     calibration_t_min: float = Field(0.5, ge=0, description="two-point calibration low input")
+    adc_bits: int | None = Field(
+        None, ge=2, le=24,
+        description="output ADC bits per column (None: ideal, no quantisation)",
+    )
+    adc_full_scale: float | None = Field(
+        None, gt=0, le=1e6,
+        description="ADC full scale, in units of one cell pair at full weight and full input "
+        "(None: tile_rows, the largest sum a column reaches; AnalogCore.calibrate_adc sets it "
+        "from data)",
+    )
     programming: Literal["open-loop", "write-verify"] = Field(
         "open-loop", description="open-loop pulses (NeuroSim's write) or write-and-verify"
     )

@@ -49,6 +49,8 @@ from ..mapping import (
     untile_outputs,
     weight_units,
 )
+from ..periphery.adc import adc_quantize
+from .analog_stats import ReadCounters
 from .config import AnalogCoreConfig
 from .plan import CorePlan, check_read_contrast, reference_fraction, state_bounds
 from .readmodel import Allowed
@@ -146,6 +148,37 @@ class PhysicsArrays:
             float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
         )
         self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
+        # the output ADC's full scale, in units of one cell pair at full weight and input
+        self.adc_full_scale: float = cfg.adc_full_scale or float(cfg.tile_rows)
+        self.counters = ReadCounters(self.g_s.shape[:3])
+        self._g_row_sum_s = series_conductance(self.g_s, dev_r).sum(axis=-1)  # (S, Tr, Tc, R)
+        self._converted = self._converted_columns(plan)
+        self._w_eff: FloatArray | None = None
+
+    @property
+    def linear(self) -> bool:
+        """Whether a read is a linear map of the inputs: ideal wires, no read noise, analog
+        inputs, ideal ADC. Then the decoded product equals x W_eff with W_eff = the decoded
+        read of the unit vectors, computed once (identical up to float64 round-off)."""
+        cfg = self.config
+        return (cfg.no_parasitics and self._g_read is not None and cfg.input_bits is None
+                and cfg.adc_bits is None)
+
+    def _effective_matrix(self) -> FloatArray:
+        """W_eff (S, n, m): row k is the decoded read of the k-th unit vector."""
+        if self._w_eff is None:
+            eye = np.broadcast_to(np.eye(self.n), (self.g_s.shape[0], self.n, self.n))
+            self._w_eff = self._read_tiles(eye, None, count=False)
+        return self._w_eff
+
+    def _converted_columns(self, plan: CorePlan) -> NDArray[np.int64]:
+        """ADC conversions per read of each column tile: one per logical column and slice
+        (differential pairs), or per column against the reference."""
+        cfg = self.config
+        used = np.minimum(cfg.tile_cols, self.m - cfg.tile_cols * np.arange(self.grid[1]))
+        if self.mapping == "differential":
+            return used * self.slicing.slices
+        return used.astype(np.int64)
 
     def _program(self, targets: FloatArray) -> ProgramResult:
         cfg, dev = self.config, self.device
@@ -198,20 +231,56 @@ class PhysicsArrays:
         bits = self.config.input_bits
         return [(1.0, x_s)] if bits is None else bit_planes(x_s, bits)
 
-    def read(self, x: FloatArray) -> FloatArray:
-        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n)."""
+    def read(self, x: FloatArray, *, record: list[FloatArray] | None = None) -> FloatArray:
+        """Decoded outputs (S, B, m) before calibration, for inputs (S, B, n).
+
+        Each crossbar read (a bit plane, or the analog vector) is digitised column by column
+        by the output ADC (``adc_bits`` over +-``adc_full_scale``) and the planes and tiles
+        are added digitally. ``record`` collects the columns' signals before the ADC (for
+        :meth:`meliso.core.AnalogCore.calibrate_adc`); such a read is not counted.
+        """
+        if self.linear and record is None:
+            self._count(x)
+            return np.matmul(x, self._effective_matrix())
+        return self._read_tiles(x, record, count=record is None)
+
+    def _normalised_inputs(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Each vector over its full scale, tiled (S, Tr, B, R), and the scales (S, B)."""
+        scale_x = input_scale(x, self.config.input_range)
+        xs = tile_inputs(x / scale_x[..., None], self.config.tile_rows, self.grid[0])
+        return xs.transpose(0, 2, 1, 3), scale_x
+
+    def _count(self, x: FloatArray) -> None:
+        """Count one analog read of every vector of ``x`` (the linear path's bookkeeping)."""
+        xs, _ = self._normalised_inputs(x)
+        self.counters.add_read(self.device.v_read_v * xs, self._g_row_sum_s, self._converted)
+        self.counters.vectors += x.shape[-2]
+
+    def _read_tiles(self, x: FloatArray, record: list[FloatArray] | None, *, count: bool
+                    ) -> FloatArray:
+        """The read through every tile, plane and ADC (see :meth:`read`)."""
         cfg = self.config
-        scale_x = input_scale(x, cfg.input_range)
-        xs = tile_inputs(x / scale_x[..., None], cfg.tile_rows, self.grid[0])
-        xs = xs.transpose(0, 2, 1, 3)  # (S, Tr, B, R)
-        current = None
+        xs, scale_x = self._normalised_inputs(x)
+
+        def adc(signal: FloatArray) -> FloatArray:
+            if record is not None:
+                record.append(signal)
+                return signal
+            return adc_quantize(signal, self.adc_full_scale, cfg.adc_bits)
+
+        total = None
         for weight, plane in self._planes(xs):
-            i = self._currents(self.device.v_read_v * plane)
-            current = weight * i if current is None else current + weight * i
-        if current is None:  # every input is zero
+            v = self.device.v_read_v * plane
+            w = weight_units(self._currents(v), self.mapping, self.step_a, self.ref_frac,
+                             self.slicing, convert=adc)
+            total = weight * w if total is None else total + weight * w
+            if count:
+                self.counters.add_read(v, self._g_row_sum_s, self._converted)
+        if count:
+            self.counters.vectors += x.shape[-2]
+        if total is None:  # every input is zero
             return np.zeros((*x.shape[:-1], self.m))
-        w = weight_units(current, self.mapping, self.step_a, self.ref_frac, self.slicing)
-        y_tiles = (w * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
+        y_tiles = (total * self.tile_scale[..., None, None]).sum(axis=1)  # (S, Tc, B, C)
         y = untile_outputs(y_tiles.transpose(0, 2, 1, 3), self.m)
         return y * scale_x[..., None]
 
@@ -245,6 +314,9 @@ class PhysicsArrays:
         if cfg.r_bitline_ohm or cfg.r_wordline_ohm:
             raise ParameterError("transposed reads are modelled without wire resistance: "
                                  "allowed r_bitline_ohm = r_wordline_ohm = 0")
+        if cfg.adc_bits is not None:
+            raise ParameterError("transposed reads are modelled with ideal converters: allowed "
+                                 "adc_bits = None")
         scale_y = input_scale(y, None)
         ys = tile_inputs(y / scale_y[..., None], cfg.tile_cols, self.grid[1])
         ys = ys.transpose(0, 2, 1, 3)  # (S, Tc, B, C)

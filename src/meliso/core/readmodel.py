@@ -34,6 +34,7 @@ from .._validation import ParameterError
 if TYPE_CHECKING:
     from ..devices import Device, ProgramResult
     from ..mapping import Slicing
+    from .analog_stats import ReadCounters
     from .config import AnalogCoreConfig
     from .plan import CorePlan
 
@@ -62,9 +63,15 @@ class ProgrammedArrays(Protocol):
 
     g_s: FloatArray
     program_result: ProgramResult
+    #: Reads, conversions and energy counts (None: the model does not count them).
+    counters: ReadCounters | None
+    #: Full scale of the output ADC (None: the model has no configurable ADC).
+    adc_full_scale: float | None
 
-    def read(self, x: FloatArray) -> FloatArray:
-        """Decoded outputs (S, B, m), before any calibration, of inputs (S, B, n)."""
+    def read(self, x: FloatArray, *, record: list[FloatArray] | None = None) -> FloatArray:
+        """Decoded outputs (S, B, m), before any calibration, of inputs (S, B, n); with
+        ``record``, the column signals before the ADC are appended to it (or a
+        ParameterError if the model has no configurable ADC)."""
 
     def read_transposed(self, y: FloatArray) -> FloatArray:
         """Decoded A^T y (S, B, n) of inputs (S, B, m), or a ParameterError."""

@@ -31,6 +31,9 @@ from .base import DeviceBase
 from .nonlinearity import NL_MAX, shape_from_label
 
 FloatArray = NDArray[np.float64]
+#: Most conductance states per branch, 2^52: a weight then rounds to within 2^-53 of its tile's
+#: scale, float64's own resolution (an ideal device of 52 bits is the exact reference).
+MAX_WEIGHT_BITS = 52
 
 
 class AnalogDevice(DeviceBase):
@@ -41,8 +44,10 @@ class AnalogDevice(DeviceBase):
     on_off_ratio: float = Field(
         gt=1, le=1e9, description="memory window G_max/G_min (= R_off/R_on)"
     )
-    levels_ltp: int = Field(ge=1, le=1 << 20, description="conductance states (pulses) of LTP")
-    levels_ltd: int = Field(ge=1, le=1 << 20, description="conductance states (pulses) of LTD")
+    levels_ltp: int = Field(ge=1, le=1 << MAX_WEIGHT_BITS,
+                            description="conductance states (pulses) of LTP")
+    levels_ltd: int = Field(ge=1, le=1 << MAX_WEIGHT_BITS,
+                            description="conductance states (pulses) of LTD")
     nl_ltp: float = Field(0.0, ge=-NL_MAX, le=NL_MAX, description="non-linearity label of LTP")
     nl_ltd: float = Field(0.0, ge=-NL_MAX, le=NL_MAX, description="non-linearity label of LTD")
     sigma_c2c: float = Field(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._validation import ParameterError, validate_model
-from .analog import AnalogDevice
+from .analog import MAX_WEIGHT_BITS, AnalogDevice
 from .binary import BinaryDevice
 
 Device = AnalogDevice | BinaryDevice
@@ -115,8 +115,8 @@ def get_device(device: str | Device, /, **overrides: Any) -> Device:
     """A preset (by name, case-insensitive) or an existing device, with fields overridden.
 
     ``weight_bits=b`` is shorthand for ``levels_ltp = levels_ltd = 2**b`` (analog devices,
-    1 <= b <= 20). Unknown fields and out-of-range values raise :class:`ParameterError`, naming
-    the field and its allowed range.
+    1 <= b <= 52; 52 bits is exact to float64 round-off). Unknown fields and out-of-range
+    values raise :class:`ParameterError`, naming the field and its allowed range.
     """
     if isinstance(device, AnalogDevice | BinaryDevice):
         base: dict[str, Any] = device.model_dump()
@@ -133,10 +133,10 @@ def get_device(device: str | Device, /, **overrides: Any) -> Device:
         if model is not AnalogDevice:
             raise ParameterError("weight_bits applies to analog devices only")
         if isinstance(bits, bool) or not isinstance(bits, int | float) \
-                or not 1 <= bits <= 20 or int(bits) != bits:
+                or not 1 <= bits <= MAX_WEIGHT_BITS or int(bits) != bits:
             raise ParameterError(
-                f"weight_bits = {bits!r} is out of range: allowed integer 1 <= weight_bits <= 20"
-            )
+                f"weight_bits = {bits!r} is out of range: allowed integer 1 <= weight_bits <= "
+                f"{MAX_WEIGHT_BITS}")
         overrides["levels_ltp"] = overrides["levels_ltd"] = 2 ** int(bits)
     return validate_model(model, {**base, **overrides})
 

@@ -23,6 +23,7 @@ columns: 2 k C, ordered (output, slice, +/-).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,18 +142,23 @@ def weight_units(
     step_a: float,
     ref_frac: float = 0.5,
     slicing: Slicing = NO_SLICING,
+    convert: Callable[[FloatArray], FloatArray] | None = None,
 ) -> FloatArray:
     """Decode column currents (..., physical columns) to normalised weighted sums (..., C).
 
     ``step_a`` is the current difference between a cell at G_max and one at G_min at full
     input. Differential: (I+ - I-) / step, slices combined by their digital weights;
-    reference: (I - I_ref) / (h step).
+    reference: (I - I_ref) / (h step). ``convert`` (an output ADC) digitises each column's
+    signal, one per slice, before the slices are combined.
     """
     check_slicing(mapping, slicing)
     if mapping == "differential":
         diff = (i_a[..., 0::2] - i_a[..., 1::2]) / step_a
+        if convert is not None:
+            diff = convert(diff)
         if slicing == NO_SLICING:
             return diff
         per_slice = diff.reshape(*diff.shape[:-1], -1, slicing.slices)
         return per_slice @ slicing.weights()
-    return (i_a[..., :-1] - i_a[..., -1:]) / (half_range(mapping, ref_frac) * step_a)
+    signal = (i_a[..., :-1] - i_a[..., -1:]) / (half_range(mapping, ref_frac) * step_a)
+    return signal if convert is None else convert(signal)

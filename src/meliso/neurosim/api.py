@@ -34,7 +34,7 @@ class NeuroSimArray:
         self.core = core
         arrays = core.arrays
         assert isinstance(arrays, NeuroSimArrays)
-        self._arrays = arrays
+        self._arrays: NeuroSimArrays = arrays
 
     @property
     def g_s(self) -> FloatArray:

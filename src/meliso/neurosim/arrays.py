@@ -35,6 +35,10 @@ FloatArray = NDArray[np.float64]
 class NeuroSimArrays:
     """A stack of S NeuroSim arrays, one per matrix of ``a`` (S, m, n)."""
 
+    #: NeuroSim counts no energy here and digitises with its own fixed ADC.
+    counters: None = None
+    adc_full_scale: None = None
+
     def __init__(
         self,
         a: FloatArray,
@@ -61,9 +65,12 @@ class NeuroSimArrays:
         span = sequential_sum(self.i_max_a, n) - sequential_sum(self.i_min_a, n)
         self.q_a = span / NEUROSIM_ADC_COUNTS
 
-    def read(self, x: FloatArray) -> FloatArray:
+    def read(self, x: FloatArray, *, record: list[FloatArray] | None = None) -> FloatArray:
         """Decoded outputs (S, B, m): twice NeuroSim's raw output (its 1/2 gain undone; exact
-        in binary)."""
+        in binary). NeuroSim's ADC is fixed: no signals to ``record``."""
+        if record is not None:
+            raise ParameterError("model = 'neurosim' digitises with NeuroSim's own fixed ADC; "
+                                 "ADC calibration needs model = 'physics'")
         return 2.0 * self.raw(x)
 
     def read_transposed(self, y: FloatArray) -> FloatArray:

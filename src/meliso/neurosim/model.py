@@ -47,6 +47,9 @@ class NeuroSimModel:
         "r_wordline_ohm": Allowed((0.0,), _WIRES),
         "circuit": Allowed(("auto", "ideal"), "'auto' or 'ideal' (no wire solver)"),
         "topology": Allowed(("1t1r",), "'1t1r'"),
+        "adc_bits": Allowed((None,), "None (NeuroSim digitises with its own 65535-count "
+                            "counter)"),
+        "adc_full_scale": Allowed((None,), "None"),
     })
     #: peak bytes per cell while programming (measured: ``benchmarks/memory.py``)
     program_bytes_per_cell = 8 * 6

@@ -18,12 +18,16 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pip install 'meliso[nn]'"
     ) from exc
 
+from .analog import AnalogModel, to_analog
+from .analog_layers import AnalogLayer
 from .checkpoint import checkpoint_name, load_checkpoint, save_checkpoint, train_checkpoint
 from .crossbar import CrossbarNet, to_crossbar
+from .float_nets import FLOAT_NETS, FloatNet, build_float_model
 from .models import NETS, QuantNet, build_model, lenet5, vgg7
 from .quant import QUANTS
-from .train import evaluate, predict, train
+from .train import evaluate, fit, predict, train, train_float
 
-__all__ = ["NETS", "QUANTS", "CrossbarNet", "QuantNet", "build_model", "checkpoint_name",
-           "evaluate", "lenet5", "load_checkpoint", "predict", "save_checkpoint", "to_crossbar",
-           "train", "train_checkpoint", "vgg7"]
+__all__ = ["FLOAT_NETS", "NETS", "QUANTS", "AnalogLayer", "AnalogModel", "CrossbarNet",
+           "FloatNet", "QuantNet", "build_float_model", "build_model", "checkpoint_name",
+           "evaluate", "fit", "lenet5", "load_checkpoint", "predict", "save_checkpoint",
+           "to_analog", "to_crossbar", "train", "train_checkpoint", "train_float", "vgg7"]

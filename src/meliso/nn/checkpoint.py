@@ -26,9 +26,10 @@ from .._io import atomic_write_bytes
 from .._progress import Progress
 from .._validation import ParameterError
 from ..data import load_dataset
+from .float_nets import FLOAT_NETS, FloatNet, build_float_model
 from .models import NETS, QuantNet, build_model, check_net
 from .quant import QUANTS, check_quant
-from .train import TrainResult, check_training, train
+from .train import TrainResult, check_training, train, train_float
 
 #: Oldest PyTorch whose ``torch.load(weights_only=True)`` runs nothing from the file
 #: (CVE-2025-32434 affects every release up to 2.5.1).
@@ -64,6 +65,9 @@ def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
     from .. import __version__
 
     m = result.model
+    if not isinstance(m, QuantNet | FloatNet):
+        raise ParameterError(f"a checkpoint holds a meliso network (QuantNet or FloatNet), not "
+                             f"a {type(m).__name__}")
     payload: dict[str, Any] = {
         "net": m.net, "quant": m.quant, "input_shape": [int(v) for v in m.input_shape],
         "classes": int(m.classes), "dataset": result.dataset, "epochs": int(result.epochs),
@@ -85,9 +89,10 @@ def _check_metadata(path: Path, payload: Any) -> dict[str, Any]:
         if not isinstance(payload.get(name), kind) or isinstance(payload.get(name), bool):
             raise ParameterError(f"{path} is not a meliso checkpoint: field '{name}' is missing "
                                  f"or not a {getattr(kind, '__name__', kind)}")
-    if payload["net"] not in NETS or payload["quant"] not in QUANTS:
+    if not known_network(payload["net"], payload["quant"]):
         raise ParameterError(f"{path}: net = {payload['net']!r}, quant = {payload['quant']!r}: "
-                             f"allowed nets {', '.join(NETS)} and quants {', '.join(QUANTS)}")
+                             f"allowed nets {', '.join(NETS)} with quants {', '.join(QUANTS)}, "
+                             f"or nets {', '.join(FLOAT_NETS)} with quant float")
     shape = payload["input_shape"]
     if len(shape) != 3 or not all(isinstance(v, int) and 1 <= v <= 4096 for v in shape):
         raise ParameterError(f"{path}: input_shape = {shape!r}: allowed three sizes 1 ... 4096")
@@ -96,7 +101,31 @@ def _check_metadata(path: Path, payload: Any) -> dict[str, Any]:
     return payload
 
 
-def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
+def known_network(net: str, quant: str) -> bool:
+    """Whether meliso builds ``net`` ``quant``: a BNN/TNN of :data:`NETS` or a float network
+    of :data:`FLOAT_NETS` (quant ``float``)."""
+    return (quant in QUANTS and net in NETS) or (quant == "float" and net in FLOAT_NETS)
+
+
+def check_network(net: str, quant: str) -> None:
+    """Refuse a network meliso does not build (see :func:`known_network`)."""
+    if quant == "float":
+        if net not in FLOAT_NETS:
+            raise ParameterError(f"net = {net!r} with quant = 'float': allowed "
+                                 f"{', '.join(FLOAT_NETS)}")
+        return
+    check_quant(quant)
+    check_net(net)
+
+
+def _build(net: str, quant: str, shape: tuple[int, int, int], classes: int
+           ) -> QuantNet | FloatNet:
+    if quant == "float":
+        return build_float_model(net, shape, classes)
+    return build_model(net, quant, shape, classes)
+
+
+def load_checkpoint(path: str | Path) -> tuple[QuantNet | FloatNet, dict[str, Any]]:
     """The network (in eval mode) and the checkpoint's metadata (plain values).
 
     Refuses, with :class:`ParameterError`, a file that is not a checkpoint or that names
@@ -115,7 +144,7 @@ def load_checkpoint(path: str | Path) -> tuple[QuantNet, dict[str, Any]]:
                              f"and plain values (refused, nothing was run): {first}") from None
     meta = _check_metadata(path, payload)
     shape = tuple(meta["input_shape"])
-    model = build_model(meta["net"], meta["quant"], shape, meta["classes"])
+    model = _build(meta["net"], meta["quant"], shape, meta["classes"])
     try:
         model.load_state_dict(meta.pop("state_dict"))
     except (RuntimeError, TypeError, AttributeError) as exc:
@@ -166,14 +195,15 @@ def train_checkpoint(net: str, quant: str, dataset: str = "mnist5k", *,
     meliso checkpoint (read safely first). The network, quantisation, epochs and output path
     are checked before the data are read and the network trained
     (:func:`check_checkpoint_path`)."""
-    check_net(net)
-    check_quant(quant)
+    check_network(net, quant)
     if epochs is not None:
         check_training(epochs)
     path = Path(out or Path("runs", "checkpoints", checkpoint_name(net, quant, dataset)))
     check_checkpoint_path(path, force=force)
     data = load_dataset(dataset, data_dir)
-    result = train(net, quant, data, epochs=epochs, seed=seed, progress=progress)
+    result = (train_float(net, data, epochs=epochs, seed=seed, progress=progress)
+              if quant == "float" else
+              train(net, quant, data, epochs=epochs, seed=seed, progress=progress))
     path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(result, path)
     return {"net": net, "quant": quant, "dataset": dataset, "epochs": result.epochs,

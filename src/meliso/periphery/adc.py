@@ -60,3 +60,14 @@ def layer_scale(y_max: float, bits: int | None) -> float:
     check_adc_bits(bits)
     top = max_code(bits)
     return 1.0 if not np.isfinite(top) or y_max <= top else float(y_max / top)
+
+
+def adc_quantize(a: ArrayLike, full_scale: float, bits: int | None) -> FloatArray:
+    """An ADC of ``bits`` over [-full_scale, full_scale] read back in its input's units:
+    step = full_scale / (2^(b-1) - 1), codes as :func:`adc_convert` (eq. 4), times the step.
+    ``bits=None`` returns ``a`` unchanged."""
+    arr = np.asarray(a, dtype=np.float64)
+    if bits is None:
+        return arr
+    step = full_scale / max_code(bits)
+    return adc_convert(arr, step, bits) * step
