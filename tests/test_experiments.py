@@ -309,3 +309,22 @@ def test_run_files_are_readable_by_others(tmp_path):
         assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
+
+
+def test_results_of_mixed_kinds_are_written_not_a_traceback(tmp_path):
+    """A column holding words and numbers (a study's swept values) is stored as text in
+    results.parquet, and the CSV keeps what each row had."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    from meliso.experiments.rundir import run_folder
+    from meliso.experiments.store import RunStore
+
+    with run_folder(tmp_path / "run", "run") as root:
+        store = RunStore(root, _config(trials=5))
+        store.write_results([{"value": None}, {"value": "nl"}, {"value": 3}, {"value": 0.5}])
+    table = pq.read_table(tmp_path / "run" / "results.parquet").to_pydict()
+    assert table["value"] == [None, "nl", "3", "0.5"]
+    with open(tmp_path / "run" / "results.csv") as fh:
+        assert [r["value"] for r in csv.DictReader(fh)] == ["", "nl", "3", "0.5"]

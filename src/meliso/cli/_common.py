@@ -202,6 +202,10 @@ class RunProgress:
         self.quiet = quiet
         self._bar: Progress | None = None
 
+    def log(self, message: str) -> None:
+        """One line on stderr for a step that is not a point (training a network...)."""
+        err.print(message, highlight=False, markup=False)
+
     def start(self, name: str) -> Callable[[int, int, dict[str, Any], bool], None]:
         """A callback for one experiment's points (closes the previous experiment's bar)."""
         self.close()

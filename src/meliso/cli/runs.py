@@ -12,6 +12,7 @@ from ..experiments import load_experiment
 from ..experiments.executor import Executor
 from ..experiments.runner import run_experiment
 from ..studies import rebuild_report
+from ..studies.analog_nn.run import reproduce_analog_nn
 from ..studies.bnn_tnn.run import reproduce_cim
 from ..studies.vmm_errors.study import MODELS, reproduce_meliso
 from ._common import JsonOpt, QuietOpt, RunProgress, command, show
@@ -24,19 +25,22 @@ Timeout = Annotated[float, typer.Option(
 Force = Annotated[bool, typer.Option(
     "--force", help="recompute a finished run in place (its earlier results are removed)")]
 Out = Annotated[str | None, typer.Option(help="output folder (default: runs/NAME)")]
+STUDIES = ("meliso", "cim", "analog-nn")
 Study = Annotated[str, typer.Argument(
     help="meliso (Chowdhury et al. 2024: VMM errors) | cim (Cubero-Cascante et al. 2025: "
-         "BNN/TNN on crossbars)")]
+         "BNN/TNN on crossbars) | analog-nn (float networks on the multilevel devices)")]
 Quick = Annotated[bool, typer.Option(
     "--quick", help="meliso: 100 trials per point; cim: fewer technologies, sizes, R_p, ADC bits "
-                    "and images")]
+                    "and images; analog-nn: two chips, 200 images, three values per sweep")]
 Model = Annotated[str, typer.Option(help="meliso: physics | neurosim | both")]
 Dataset = Annotated[str, typer.Option(
-    help="cim: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need --data-dir)")]
+    help="cim, analog-nn: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need "
+         "--data-dir)")]
 DataDir = Annotated[str | None, typer.Option(
-    help="cim: folder with the MNIST IDX files or a CIFAR-10 release")]
-Seeds = Annotated[int, typer.Option(
-    min=1, max=50, help="verdicts' robustness: meliso: run seeds; cim: disjoint test samples")]
+    help="cim, analog-nn: folder with the MNIST IDX files or a CIFAR-10 release")]
+Seeds = Annotated[int | None, typer.Option(
+    min=1, max=50, help="robustness: meliso: run seeds (default 5); cim: disjoint test "
+                        "samples (default 5); analog-nn: programmed chips (default 3)")]
 
 
 def executor(kind: str, workers: int | None, scheduler: str | None, timeout_sec: float
@@ -75,17 +79,17 @@ def report(run_dir: Annotated[str, typer.Argument(
 
 @command()
 def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model = "both",
-              dataset: Dataset = "mnist5k", data_dir: DataDir = None, seeds: Seeds = 5,
+              dataset: Dataset = "mnist5k", data_dir: DataDir = None, seeds: Seeds = None,
               executor_kind: ExecutorKind = "serial", workers: Workers = None,
               scheduler: Scheduler = None, scheduler_timeout: Timeout = 10.0,
               force: Force = False, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
     """Reproduce a paper's study end to end: CSVs, figures and a report (cached, resumable)."""
-    if study not in ("meliso", "cim") or model not in (*MODELS, "both"):
+    if study not in STUDIES or model not in (*MODELS, "both"):
         raise ParameterError(f"study = {study!r}, --model = {model!r}: allowed studies are: "
-                             f"meliso, cim; models: {', '.join(MODELS)} or both")
-    if study == "cim" and model != "both":
-        raise ParameterError(f"--model = {model!r}: the cim study has no read model to choose "
-                             "(binary 1T1R cells); --model applies to the meliso study")
+                             f"{', '.join(STUDIES)}; models: {', '.join(MODELS)} or both")
+    if study != "meliso" and model != "both":
+        raise ParameterError(f"--model = {model!r}: the {study} study has no read model to "
+                             "choose; --model applies to the meliso study")
     ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
     folder = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     with RunProgress(quiet) as progress:
@@ -93,9 +97,15 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
             path = reproduce_cim(folder, dataset=dataset, quick=quick, data_dir=data_dir,
                                  executor=ex, force=force, samples=seeds,
                                  on_point=None if as_json else progress.start("cim"))
+        elif study == "analog-nn":
+            path = reproduce_analog_nn(folder, dataset=dataset, quick=quick, data_dir=data_dir,
+                                       executor=ex, force=force, chips=seeds,
+                                       log=None if as_json or quiet else progress.log,
+                                       on_point=None if as_json else progress.start(study))
         else:
             models = MODELS if model == "both" else (model,)
-            path = reproduce_meliso(folder, quick=quick, models=models, seeds=seeds,
+            path = reproduce_meliso(folder, quick=quick, models=models,
                                     executor=ex, force=force,
-                                    on_point=None if as_json else progress.start)
+                                    on_point=None if as_json else progress.start,
+                                    **({"seeds": seeds} if seeds is not None else {}))
     show(f"Study {study}", {"study": study, "report": str(path)}, as_json)

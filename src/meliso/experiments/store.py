@@ -173,6 +173,12 @@ class RunStore:
                          for k, v in row.items()})
         # every key of every row (pyarrow would take the first row's keys alone)
         columns = list(dict.fromkeys(k for row in flat for k in row))
+        for k in columns:  # a column of mixed kinds (a sweep of words and numbers): as text
+            kinds = {_kind(row.get(k)) for row in flat} - {"none"}
+            if len(kinds) > 1:
+                for row in flat:
+                    if row.get(k) is not None:
+                        row[k] = to_json(row[k]) if not isinstance(row[k], str) else row[k]
         table = pa.Table.from_pylist([{k: row.get(k) for k in columns} for row in flat])
         buf = pa.BufferOutputStream()
         pq.write_table(table, buf)
@@ -186,6 +192,15 @@ class RunStore:
 
 #: A point file meliso writes: ``<20 hex digits>.json`` (the point's key).
 _POINT_NAME = re.compile(r"[0-9a-f]{20}\.json")
+
+
+def _kind(value: Any) -> str:
+    """What Parquet stores ``value`` as: none, bool, number or text."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    return "number" if isinstance(value, int | float) else "text"
 
 
 def _checksum(record: dict[str, Any]) -> str:

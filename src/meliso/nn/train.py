@@ -132,21 +132,29 @@ HARDWARE_PROFILE_IMAGES = 64
 
 def train_float(net: str, data: Dataset, *, epochs: int | None = None, lr: float = 1e-3,
                 batch: int = 64, seed: int = 0, hardware: Mapping[str, Any] | None = None,
-                progress: Progress | None = None) -> TrainResult:
+                init: nn.Module | None = None, progress: Progress | None = None
+                ) -> TrainResult:
     """Train the float network ``net`` (mlp | lenet5, :mod:`.float_nets`) on ``data``.
 
     ``hardware`` (``device`` and :class:`meliso.core.AnalogCore` settings, as for
     :func:`meliso.nn.to_analog`) trains it hardware-aware: every step's forward pass runs on a
     freshly programmed chip with those non-idealities, the gradients flow straight through
     the software layers, and with an output ADC the layers' ranges are calibrated before each
-    epoch. The same seed gives the same initial weights with and without ``hardware``. The
-    result holds the trained software network; its accuracy is the software one.
+    epoch. The same seed gives the same initial weights with and without ``hardware``;
+    ``init`` (a network of the same architecture) starts from its weights instead (fine-tuning).
+    The result holds the trained software network; its accuracy is the software one.
     """
     epochs = FLOAT_EPOCHS.get(net, 10) if epochs is None else epochs
     check_training(epochs, lr, batch)
     check_classes(data)
     torch.manual_seed(seed)
     model = build_float_model(net, data.shape, data.classes)
+    if init is not None:
+        try:
+            model.load_state_dict(init.state_dict())
+        except RuntimeError as exc:
+            raise ParameterError(f"init is not a {net} for {data.shape} images: "
+                                 f"{str(exc).splitlines()[0]}") from None
     if hardware is None:
         losses, seconds = fit(model, data, epochs=epochs, lr=lr, batch=batch, seed=seed,
                               progress=progress)

@@ -4,7 +4,10 @@ the prose of its findings as data files:
 - ``vmm_errors``: Chowdhury et al. 2024 (MELISO), VMM error distributions of four literature
   RRAM devices under both read models (``meliso reproduce meliso``);
 - ``bnn_tnn``: Cubero-Cascante et al. 2025, binary and ternary CNNs on binary 1T1R crossbars
-  (``meliso reproduce cim``).
+  (``meliso reproduce cim``);
+- ``analog_nn``: float networks (an MLP, LeNet-5) on the multilevel devices of Chowdhury et
+  al. 2024, with what limits each device and hardware-aware training (``meliso reproduce
+  analog-nn``).
 
 :func:`rebuild_report` (``meliso report``) rebuilds a folder's outputs, whichever study or plain
 experiment wrote it.
@@ -17,11 +20,12 @@ from pathlib import Path
 from .._validation import ParameterError
 from ..experiments.report import build_report
 from ..experiments.rundir import MARKER, read_marker, writing
+from .analog_nn.run import rebuild_analog_nn
 from .bnn_tnn.run import rebuild_cim
 from .vmm_errors.study import rebuild_meliso
 
 #: study name (in a folder's marker) -> what rebuilds its outputs
-REBUILD = {"meliso": rebuild_meliso, "cim": rebuild_cim}
+REBUILD = {"meliso": rebuild_meliso, "cim": rebuild_cim, "analog-nn": rebuild_analog_nn}
 
 
 def rebuild_report(run_dir: str | Path) -> Path:

@@ -26,7 +26,6 @@ training). Calibration and profiling images: fixed random samples of the trainin
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import time
@@ -41,10 +40,10 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, StrictStr,
 from ... import __version__
 from ..._fingerprint import code_fingerprint
 from ..._validation import ParameterError, validate_model
-from ...analysis.stats import wilson_interval
 from ...devices import TABLE_III, BinaryDevice, get_device
 from ...experiments.rundir import NAME_PATTERN
 from ...periphery.adc import check_adc_bits
+from .._samples import accuracy_record, cached_checkpoint, cached_dataset, sample, test_images
 
 STUDY = "cim"
 ENCODINGS_FOR = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}
@@ -164,46 +163,14 @@ class CimPoint:
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def test_images(n_total: int, images: int, samples: int, seed: int) -> NDArray[np.int64]:
-    """``samples`` disjoint random samples of ``images`` test images, one after the other."""
-    if images * samples > n_total:
-        raise ParameterError(f"images x samples = {images} x {samples} = {images * samples} "
-                             f"test images, but the test split holds {n_total}: allowed "
-                             "images * samples <= the test split")
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
-    return rng.permutation(n_total)[: images * samples]
 
 
-def accuracy_record(correct: NDArray[np.bool_], samples: int) -> dict[str, Any]:
-    """Top-1 accuracy in percent over every image, its 95 % Wilson interval, and the accuracy
-    of each disjoint sample (``correct``: one flag per image, sample after sample)."""
-    k, n = int(correct.sum()), int(correct.size)
-    lo, hi = wilson_interval(k, n)
-    per_sample = correct.reshape(samples, -1).mean(axis=1)
-    return {"accuracy_pct": 100 * k / n, "accuracy_ci_low_pct": 100 * lo,
-            "accuracy_ci_high_pct": 100 * hi, "correct": k, "n_images": n,
-            "sample_accuracy_pct": [float(100 * a) for a in per_sample]}
 
 
-def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
-    """A fixed random sample of ``n`` indices out of ``n_total`` (sorted)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, stream]))
-    return np.sort(rng.permutation(n_total)[: min(n, n_total)])
 
 
-@functools.lru_cache(maxsize=2)
-def cached_dataset(name: str, data_dir: str | None) -> Any:
-    """The dataset (read once per process: the points of a run share it)."""
-    from ...data import load_dataset
-
-    return load_dataset(name, data_dir)
 
 
-@functools.lru_cache(maxsize=4)
-def _checkpoint(path: str, sha: str) -> Any:
-    from ...nn import load_checkpoint
-
-    return load_checkpoint(path)[0]
 
 
 def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64]]:
@@ -214,7 +181,7 @@ def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64
 
     t0 = time.perf_counter()
     data = cached_dataset(point.dataset, point.data_dir)
-    model = _checkpoint(point.checkpoint, point.checkpoint_sha)
+    model = cached_checkpoint(point.checkpoint, point.checkpoint_sha)
     hw = to_crossbar(model, technology=point.technology, encoding=point.encoding,
                      crossbar=point.crossbar, adc_bits=point.adc_bits,
                      r_bitline_ohm=point.r_p_ohm)

@@ -1,0 +1,57 @@
+"""What the network studies share: fixed random samples of a dataset, accuracies with their
+binomial intervals, and the dataset and checkpoints read once per process."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import ParameterError
+from ..analysis.stats import wilson_interval
+
+
+def test_images(n_total: int, images: int, samples: int, seed: int) -> NDArray[np.int64]:
+    """``samples`` disjoint random samples of ``images`` test images, one after the other."""
+    if images * samples > n_total:
+        raise ParameterError(f"images x samples = {images} x {samples} = {images * samples} "
+                             f"test images, but the test split holds {n_total}: allowed "
+                             "images * samples <= the test split")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    return rng.permutation(n_total)[: images * samples]
+
+
+def accuracy_record(correct: NDArray[np.bool_], samples: int) -> dict[str, Any]:
+    """Top-1 accuracy in percent over every image, its 95 % Wilson interval, and the accuracy
+    of each disjoint sample (``correct``: one flag per image, sample after sample)."""
+    k, n = int(correct.sum()), int(correct.size)
+    lo, hi = wilson_interval(k, n)
+    per_sample = correct.reshape(samples, -1).mean(axis=1)
+    return {"accuracy_pct": 100 * k / n, "accuracy_ci_low_pct": 100 * lo,
+            "accuracy_ci_high_pct": 100 * hi, "correct": k, "n_images": n,
+            "sample_accuracy_pct": [float(100 * a) for a in per_sample]}
+
+
+def sample(n_total: int, n: int, seed: int, stream: int) -> NDArray[np.int64]:
+    """A fixed random sample of ``n`` indices out of ``n_total`` (sorted)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, stream]))
+    return np.sort(rng.permutation(n_total)[: min(n, n_total)])
+
+
+@functools.lru_cache(maxsize=2)
+def cached_dataset(name: str, data_dir: str | None) -> Any:
+    """The dataset (read once per process: the points of a run share it)."""
+    from ..data import load_dataset
+
+    return load_dataset(name, data_dir)
+
+
+@functools.lru_cache(maxsize=16)
+def cached_checkpoint(path: str, sha: str) -> Any:
+    """The network of a checkpoint (read safely once per process; ``sha`` keys the cache to
+    the file's content)."""
+    from ..nn import load_checkpoint
+
+    return load_checkpoint(path)[0]
