@@ -279,3 +279,31 @@ def test_im2col_matches_torch_unfold(n, c, h, w, kernel, stride, dilation):
     ours = im2col(np.ascontiguousarray(x.numpy()), kernel, stride, dilation)
     ref = F.unfold(x, kernel, dilation=dilation, stride=stride)
     assert np.array_equal(ours, ref.transpose(1, 2).reshape(-1, ref.shape[1]).numpy())
+
+
+def test_the_largest_signal_range_never_clips_what_calibration_saw():
+    """Reference: the ADC's definition. With the range set to the largest |signal| of the
+    profiling inputs, reading those inputs again clips nothing, so an 8-bit ADC reproduces the
+    ideal read to within half a step per column and read; eq. 7's mean +- 3 sigma range clips."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(-1, 1, (8, 32))
+    a[0] = 1.0  # one output whose sum grows with every input: the rare large signal
+    x = rng.exponential(size=(40, 32))  # non-negative (ReLU-like) inputs
+    x[:2] = 1.0  # two vectors drive every row fully
+    ideal = AnalogCore(a, EXACT, tile_rows=32, tile_cols=8).matvec(x)
+    for method, clips in (("max", False), ("3sigma", True)):
+        core = AnalogCore(a, EXACT, tile_rows=32, tile_cols=8, adc_bits=8)
+        full = core.calibrate_adc(x, method)
+        step = full / 127
+        err = np.abs(core.matvec(x) - ideal)
+        scale = np.abs(x).max(axis=1, keepdims=True) * np.abs(a).max()  # tile scale x input
+        within = bool(np.all(err <= 0.5 * step * scale + 1e-12))
+        assert within != clips, (method, err.max())
+    with pytest.raises(ParameterError, match="method"):
+        core.calibrate_adc(x, "median")
+
+
+def test_a_network_too_large_for_memory_is_refused_before_programming(monkeypatch):
+    monkeypatch.setenv("MELISO_MEMORY_LIMIT", "1MiB")
+    with pytest.raises(ParameterError, match=r"needs about .* of memory"):
+        to_analog(nn.Linear(600, 400), "EpiRAM")

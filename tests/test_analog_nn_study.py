@@ -24,7 +24,7 @@ from meliso.studies.analog_nn.study import (
 
 SMALL = {"name": "ann-test", "dataset": "digits", "nets": ["mlp"], "devices": ["EpiRAM"],
          "chips": 2, "images": 60, "weight_bits": [2, 5], "c2c": [0.0, 0.05],
-         "adc_bits": [6, 3], "hwa_epochs": 1, "epochs": 3}
+         "adc_bits": [6, 3], "adc_3sigma_bits": [6], "hwa_epochs": 1, "epochs": 3}
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +41,11 @@ def study(tmp_path_factory):
 
 def test_the_study_writes_every_output(study):
     out, report, seen, _ = study
-    assert not any(seen) and len(seen) == 1 + 4 + 1 + 2 + 2 + 2 + 1  # every point computed
+    assert not any(seen) and len(seen) == 1 + 4 + 1 + 2 + 2 + 2 + 1 + 1  # every point computed
     with open(out / "accuracy.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["variant"] for r in rows} == {"baseline", "off", "programming", "weight_bits",
-                                            "c2c", "adc_bits", "hwa"}
+                                            "c2c", "adc_bits", "adc_3sigma", "hwa"}
     for r in rows:
         low, acc, high = (float(r[k]) for k in
                           ("accuracy_ci_low_pct", "accuracy_pct", "accuracy_ci_high_pct"))
@@ -53,7 +53,7 @@ def test_the_study_writes_every_output(study):
         assert float(r["energy_per_mac_j"]) > 0
     text = report.read_text()
     for part in ("## Summary", "limited by", "Hardware-aware fine-tuning", "Write-and-verify",
-                 "Wilson"):
+                 "Wilson", "ADC ranges: 6 bits"):
         assert part in text
     for stem in ("fig1_weight_bits", "fig2_c2c", "fig3_adc_bits", "fig4_limits"):
         assert (out / "figures" / f"{stem}.png").exists()

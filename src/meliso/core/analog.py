@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._memory import check_memory
 from .._validation import ParameterError
 from ..devices import Device, ProgramResult, get_device
 from ..mapping import half_range, input_scale, quantize_inputs, reference_level
@@ -38,6 +39,8 @@ from .plan import plan_core
 from .readmodel import ProgrammedArrays
 
 FloatArray = NDArray[np.float64]
+#: How :meth:`AnalogCore.calibrate_adc` sets an ADC's range.
+ADC_CALIBRATIONS = ("3sigma", "max")
 
 
 def _as_matrix_stack(a: ArrayLike) -> tuple[FloatArray, bool]:
@@ -90,6 +93,10 @@ class AnalogCore:
         self.device: Device = dev
         stack, self.stacked = _as_matrix_stack(a)
         self.plan = plan_core(stack.shape, dev, settings)  # every device/settings rule
+        s_, m_, n_ = stack.shape
+        check_memory(self.plan.program_bytes(),
+                     f"programming {s_} matrix(es) of {m_}x{n_} on {self.plan.cells} cells",
+                     "program fewer or smaller matrices")
         self.config: AnalogCoreConfig = self.plan.config
         cfg = self.config
         if cfg.weight_range is not None and np.abs(stack).max() > cfg.weight_range * (1 + 1e-12):
@@ -166,15 +173,25 @@ class AnalogCore:
         full input; None for a model without a configurable ADC)."""
         return self.arrays.adc_full_scale
 
-    def calibrate_adc(self, x_profile: ArrayLike) -> float:
-        """Set the output ADC's full scale from the column signals of ``x_profile``: the target
-        y*_max = max(|mu - 3 sigma|, |mu + 3 sigma|) of Cubero-Cascante et al. 2025, eq. 7, over
-        every column of every tile and read (one range per core: per layer). Returns it."""
+    def calibrate_adc(self, x_profile: ArrayLike, method: str = "3sigma") -> float:
+        """Set the output ADC's full scale from the column signals of ``x_profile``, over every
+        column of every tile and read (one range per core: per layer); returns it.
+
+        ``method``: ``"3sigma"``, the target y*_max = max(|mu - 3 sigma|, |mu + 3 sigma|) of
+        Cubero-Cascante et al. 2025, eq. 7 (the signals beyond three standard deviations are
+        clipped); ``"max"``, the largest |signal| seen (nothing seen is clipped, the step is
+        coarser)."""
+        if method not in ADC_CALIBRATIONS:
+            raise ParameterError(f"method = {method!r}: allowed {', '.join(ADC_CALIBRATIONS)}")
         x3, _ = self._batches(x_profile, self.n, "x_profile")
         record: list[FloatArray] = []
         self.arrays.read(x3, record=record)
         signals = np.concatenate([r.reshape(-1) for r in record]) if record else np.zeros(0)
-        target = calibration_target(signals[np.isfinite(signals)])
+        signals = signals[np.isfinite(signals)]
+        if method == "max":
+            target = float(np.abs(signals).max()) if signals.size else 0.0
+        else:
+            target = calibration_target(signals)
         if target > 0:
             self.arrays.adc_full_scale = target
         full = self.arrays.adc_full_scale
@@ -198,6 +215,9 @@ class AnalogCore:
         Stacked core (S matrices): x (S, n) -> (S, m), x (S, B, n) -> (S, B, m).
         """
         x3, ndim = self._batches(x, self.n, "x")
+        check_memory(self.plan.read_bytes(x3.shape[1]),
+                     f"reading {x3.shape[1]} vectors through {self.plan.cells} cells",
+                     "read fewer vectors at a time")
         y = self.arrays.read(x3)
         if self.calibration is not None:
             y = self.calibration.apply(y)

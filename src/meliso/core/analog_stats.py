@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..periphery.energy import EnergyModel
+from ..periphery.energy import EnergyModel, PerMac
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -61,7 +61,7 @@ class ReadCounters:
 
 
 @dataclass(frozen=True)
-class AnalogCoreStats:
+class AnalogCoreStats(PerMac):
     """Reads, conversions and energy of an analog core since creation or its last reset
     (arrays per tile (Tr, Tc), summed over a stack's matrices; joules)."""
 
@@ -79,15 +79,6 @@ class AnalogCoreStats:
     @property
     def energy_j(self) -> float:
         return float((self.row_driver_energy_j + self.adc_energy_j + self.cell_energy_j).sum())
-
-    @property
-    def energy_per_mac_j(self) -> float:
-        """Total energy over logical MACs (NaN before the first read)."""
-        return self.energy_j / self.macs if self.macs else float("nan")
-
-    @property
-    def mac_per_joule(self) -> float:
-        return 1.0 / self.energy_per_mac_j if self.macs and self.energy_j > 0 else float("nan")
 
     def summary(self) -> dict[str, Any]:
         """Scalars for reports and JSON (the keys of :meth:`BinaryCoreStats.summary` that

@@ -51,7 +51,7 @@ from ..mapping.encodings import (
     get_encoding,
 )
 from ..periphery.adc import adc_convert, calibration_target, check_adc_bits, layer_scale
-from ..periphery.energy import EnergyModel, tile_energy_j
+from ..periphery.energy import EnergyModel, PerMac, tile_energy_j
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -59,7 +59,7 @@ HISTOGRAM_BINS = 20  # input-activity histograms: bins of width 1/20 over [0, 1]
 
 
 @dataclass(frozen=True)
-class BinaryCoreStats:
+class BinaryCoreStats(PerMac):
     """Counters of a :class:`BinaryCore` since creation (or :meth:`BinaryCore.reset_stats`).
 
     Per-tile arrays are (row tiles, column tiles). ``reads`` = O_t (input vectors x cycles),
@@ -115,15 +115,6 @@ class BinaryCoreStats:
         """Cubero-Cascante et al. 2025, eq. 9 per tile (NaN before the first read)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.tile_macs > 0, self.tile_energy_j / self.tile_macs, np.nan)
-
-    @property
-    def energy_per_mac_j(self) -> float:
-        """Total energy over total MACs (NaN before the first read)."""
-        return self.energy_j / self.macs if self.macs else float("nan")
-
-    @property
-    def mac_per_joule(self) -> float:
-        return 1.0 / self.energy_per_mac_j if self.macs and self.energy_j > 0 else float("nan")
 
     @property
     def tile_column_utilisation(self) -> FloatArray:

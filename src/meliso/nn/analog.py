@@ -134,15 +134,18 @@ class AnalogModel(nn.Module):
             layer.hardware_aware = on
         return self
 
-    def calibrate(self, x_profile: torch.Tensor | np.ndarray) -> list[float]:
+    def calibrate(self, x_profile: torch.Tensor | np.ndarray, method: str = "3sigma"
+                  ) -> list[float]:
         """Per-layer ADC full scales from profiling inputs: each layer calibrates on the inputs
-        it receives through the hardware before it (Cubero-Cascante et al. 2025, eq. 7, one
-        range per layer); profiling reads are not counted."""
+        it receives through the hardware before it, one range per layer; profiling reads are
+        not counted. ``method``: ``"3sigma"`` (Cubero-Cascante et al. 2025, eq. 7) or ``"max"``
+        (:meth:`meliso.core.AnalogCore.calibrate_adc`)."""
         x = torch.as_tensor(np.asarray(x_profile)) if not isinstance(x_profile, torch.Tensor) \
             else x_profile
         layers = self.analog_layers()
         for layer in layers:
             layer.calibrating = True
+            layer.calibration_method = method
         try:
             with torch.no_grad():
                 self.eval()

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._memory import available_bytes
 from .._validation import ParameterError
 from ..core import AnalogCore
 from ..core.analog_stats import AnalogCoreStats
@@ -91,6 +92,7 @@ class AnalogLayer(nn.Module):
         self.settings = dict(settings)
         self.hardware_aware = False
         self.calibrating = False
+        self.calibration_method = "3sigma"
         self.cores: list[AnalogCore] = []
         self._step = 0
         self.seed = tuple(int(s) for s in seed)
@@ -128,12 +130,14 @@ class AnalogLayer(nn.Module):
 
     # -- reading --------------------------------------------------------------------------------
     def _products(self, core: AnalogCore, x: np.ndarray) -> np.ndarray:
+        # vectors per read: READ_CHUNK, or fewer where a read of them would take more than a
+        # quarter of the memory available
+        chunk = int(max(1, min(READ_CHUNK, available_bytes() // (4 * core.plan.read_bytes(1)))))
         if self.calibrating:
-            core.calibrate_adc(x[:READ_CHUNK])
-        if len(x) <= READ_CHUNK:
+            core.calibrate_adc(x[:chunk], self.calibration_method)
+        if len(x) <= chunk:
             return core.matvec(x)
-        return np.concatenate([core.matvec(x[k:k + READ_CHUNK])
-                               for k in range(0, len(x), READ_CHUNK)])
+        return np.concatenate([core.matvec(x[k:k + chunk]) for k in range(0, len(x), chunk)])
 
     def _hardware(self, x: torch.Tensor) -> torch.Tensor:
         """The layer's output through the crossbars (no gradient)."""

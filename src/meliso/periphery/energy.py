@@ -36,7 +36,7 @@ Defaults, each overridable (:class:`EnergyModel`):
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -57,6 +57,29 @@ ADC_MODEL_MIN_BITS = 4
 E_RD_REFERENCE_J = 0.914e-12
 E_RD_REFERENCE_COLS = 32
 E_RD_REFERENCE_NM = 65.0
+
+
+class _Counts(Protocol):
+    @property
+    def energy_j(self) -> float: ...
+
+    @property
+    def macs(self) -> int: ...
+
+
+class PerMac:
+    """Energy per MAC and MAC/J of a core's counters (a mixin for anything with ``energy_j``
+    and ``macs``; Cubero-Cascante et al. 2025, eq. 9 over the whole core)."""
+
+    @property
+    def energy_per_mac_j(self: _Counts) -> float:
+        """Total energy over total MACs (NaN before the first read)."""
+        return self.energy_j / self.macs if self.macs else float("nan")
+
+    @property
+    def mac_per_joule(self: _Counts) -> float:
+        """MACs per joule (NaN before the first read or without energy)."""
+        return self.macs / self.energy_j if self.macs and self.energy_j > 0 else float("nan")
 
 
 def adc_energy_j(bits: float, tech_nm: float = 32.0, sample_rate_hz: float = 1e8,

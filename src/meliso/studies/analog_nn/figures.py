@@ -57,6 +57,14 @@ def sweep_figure(root: Path, rows: Rows, variant: str, stem: str, title: str,
             ax.errorbar(x, [r["accuracy_pct"] for r in mine],
                         yerr=[r["chip_std_pct"] for r in mine], color=style["color"],
                         marker=style["marker"], capsize=2, lw=1.0, label=device)
+            if variant == "adc_bits":  # the paper's eq. 7 range beside, dashed
+                eq7 = sorted((r for r in rows if (r["net"], r["device"], r["variant"])
+                              == (net, device, "adc_3sigma")), key=lambda r: float(r["value"]))
+                ax.errorbar([float(r["value"]) for r in eq7], [r["accuracy_pct"] for r in eq7],
+                            yerr=[r["chip_std_pct"] for r in eq7], color=style["color"],
+                            marker=style["marker"], ls="--", capsize=2, lw=1.0)
+        if variant == "adc_bits" and any(r["variant"] == "adc_3sigma" for r in rows):
+            ax.plot([], [], color="0.3", ls="--", label="dashed: range mean ± 3σ (eq. 7)")
         _software_line(ax, rows, net)
         values = sorted({float(r["value"]) for r in rows if r["variant"] == variant})
         ax.set_xticks([100 * v for v in values] if variant == "c2c" else values,
@@ -72,7 +80,10 @@ def sweep_figure(root: Path, rows: Rows, variant: str, stem: str, title: str,
             "Mean over the programmed chips; bars: the spread across chips (one standard "
             "deviation). Every other setting as the device's preset (open loop, analog inputs"
             + (", ADC ranges calibrated per layer" if variant == "adc_bits" else
-               ", ideal ADC") + ").")
+               ", ideal ADC") + ")."
+            + (" Solid: each layer's range set to the largest column signal seen while "
+               "calibrating; dashed: the range mean ± 3σ of Cubero-Cascante et al. 2025, eq. 7, "
+               "which clips beyond it." if variant == "adc_bits" else ""))
 
 
 def limits_figure(root: Path, rows: Rows) -> Figure:

@@ -104,6 +104,24 @@ def fewest(rows: Rows, net: str, device: str, variant: str, reference: dict[str,
     return None
 
 
+def adc_range(rows: Rows, net: str, device: str) -> str | None:
+    """The calibrated ADC's accuracy with the largest-signal range against eq. 7's 3-sigma
+    range, at the bits both were run with."""
+    eq7 = [r for r in rows if (r["net"], r["device"], r["variant"]) == (net, device,
+                                                                       "adc_3sigma")]
+    parts = []
+    for r in sorted(eq7, key=lambda r: -float(r["value"])):
+        try:
+            mx = pick(rows, net, device, "adc_bits", r["value"])
+        except KeyError:
+            continue
+        noise = "" if differs(mx, r) else ", within noise"
+        gain = mx["accuracy_pct"] - r["accuracy_pct"]
+        parts.append(f"{float(r['value']):g} bits: {_fmt(mx)} with the largest-signal range, "
+                     f"{_fmt(r)} with eq. 7's mean ± 3σ ({gain:+.1f} points{noise})")
+    return "ADC ranges: " + "; ".join(parts) if parts else None
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
@@ -130,8 +148,10 @@ def findings(rows: Rows) -> tuple[list[dict[str, Any]], list[str]]:
                       "C-to-C tolerated": "none swept" if c2c is None else
                       f"{100 * float(c2c):g} %"})
         hwa = hwa_recovery(rows, net, device)
+        ranges = adc_range(rows, net, device)
         lines.append(f"- **{device}, {net}: limited by {lim['limited by']}.** "
                      f"{lim['text'].split(': ', 1)[1]} "
                      f"{_sentence(programming_gain(rows, net, device))}"
-                     + (f" {_sentence(hwa)}" if hwa else ""))
+                     + (f" {_sentence(hwa)}" if hwa else "")
+                     + (f" {_sentence(ranges)}" if ranges else ""))
     return table, lines

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from ..._fingerprint import code_fingerprint
-from ..._validation import ParameterError, validate_model
-from ..._yaml import load_yaml_text
+from ..._validation import validate_model
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
 from ...experiments.store import RunStore, read_results
-from .._samples import cached_dataset, test_images
+from .._shared import cached_dataset, stored_config, test_images
 from .report import write_outputs
 from .study import (
     STUDY,
@@ -60,10 +59,6 @@ def reproduce_analog_nn(
 
 def rebuild_analog_nn(root: Path) -> Path:
     """``meliso report`` of the study's folder: its outputs again from the stored results."""
-    try:
-        stored = load_yaml_text((root / "config.yaml").read_text(), "config.yaml")
-    except OSError:
-        raise ParameterError(f"{root} has no readable config.yaml") from None
-    config = validate_model(AnalogNnConfig, stored if isinstance(stored, dict) else {})
+    config = stored_config(root, AnalogNnConfig)
     return write_outputs(root, config, read_results(root),
                          quick=config.name.endswith("-quick"))

@@ -18,8 +18,9 @@ programming, analog inputs, ideal ADC, no wires):
 - ``programming``: write-and-verify instead of open loop;
 - ``weight_bits``: the preset with 2^b states per branch;
 - ``c2c``: the preset with cycle-to-cycle variation sigma;
-- ``adc_bits``: the preset read through b-bit ADCs, ranges calibrated per layer (eq. 7 of
-  Cubero-Cascante et al. 2025) on training images;
+- ``adc_bits``: the preset read through b-bit ADCs, each layer's range calibrated on training
+  images to the largest column signal seen; ``adc_3sigma``: the same with the range of
+  Cubero-Cascante et al. 2025, eq. 7 (mean +- 3 sigma), which clips the signals beyond it;
 - ``hwa``: the preset running the network fine-tuned hardware-aware on that device
   (:func:`meliso.nn.train_float` with ``hardware``).
 
@@ -50,7 +51,7 @@ from ...devices import TABLE_I, AnalogDevice, get_device
 from ...devices.analog import MAX_WEIGHT_BITS
 from ...experiments.rundir import NAME_PATTERN
 from ...periphery.adc import MAX_ADC_BITS
-from .._samples import cached_checkpoint, cached_dataset, sample, test_images
+from .._shared import cached_checkpoint, cached_dataset, sample, test_images
 
 STUDY = "analog-nn"
 #: Non-idealities switched off one at a time (and all together), and how.
@@ -60,7 +61,8 @@ OFF: dict[str, dict[str, Any]] = {
     "levels": {"weight_bits": 11},
     "all": {"nl_ltp": 0.0, "nl_ltd": 0.0, "sigma_c2c": 0.0, "weight_bits": 11},
 }
-VARIANTS = ("baseline", "off", "programming", "weight_bits", "c2c", "adc_bits", "hwa")
+VARIANTS = ("baseline", "off", "programming", "weight_bits", "c2c", "adc_bits", "adc_3sigma",
+            "hwa")
 Net = Literal["mlp", "lenet5"]
 
 
@@ -78,6 +80,7 @@ class AnalogNnConfig(BaseModel):
     weight_bits: tuple[StrictInt, ...] = Field((2, 3, 4, 5, 6), strict=False)
     c2c: tuple[float, ...] = Field((0.0, 0.01, 0.02, 0.035, 0.05), strict=False)
     adc_bits: tuple[StrictInt, ...] = Field((8, 6, 5, 4, 3), strict=False)
+    adc_3sigma_bits: tuple[StrictInt, ...] = Field((8, 4), strict=False)
     calibration_images: int = Field(50, ge=1, le=10_000)
     epochs: int | None = Field(None, ge=1, le=10_000, description="float training epochs")
     hwa_epochs: int = Field(2, ge=0, le=1000, description="hardware-aware fine-tuning epochs "
@@ -97,7 +100,7 @@ class AnalogNnConfig(BaseModel):
         for s in self.c2c:
             if not 0 <= s <= 1:
                 raise ValueError(f"c2c holds {s}: allowed 0 ... 1 (fraction of the window)")
-        for b in self.adc_bits:
+        for b in (*self.adc_bits, *self.adc_3sigma_bits):
             if not 2 <= b <= MAX_ADC_BITS:
                 raise ValueError(f"adc_bits holds {b}: allowed 2 ... {MAX_ADC_BITS}")
         return self
@@ -112,7 +115,7 @@ def quick_config(dataset: str = "mnist5k") -> AnalogNnConfig:
     return validate_model(AnalogNnConfig, {
         "name": "analog-nn-quick", "dataset": dataset, "chips": 2, "images": 200,
         "weight_bits": [2, 4, 6], "c2c": [0.0, 0.02, 0.05], "adc_bits": [8, 5, 3],
-        "hwa_epochs": 1})
+        "adc_3sigma_bits": [8], "hwa_epochs": 1})
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class AnalogNnPoint:
             overrides = {"sigma_c2c": float(self.value)}
         elif self.variant == "programming":
             settings["programming"] = str(self.value)
-        elif self.variant == "adc_bits":
+        elif self.variant in ("adc_bits", "adc_3sigma"):
             settings["adc_bits"] = int(self.value)
         preset = get_device(self.device)
         if "weight_bits" in overrides and "sigma_c2c" not in overrides:
@@ -195,7 +198,8 @@ def compute_point(point: AnalogNnPoint) -> tuple[dict[str, Any], NDArray[np.int6
         hw = to_analog(model, device, seed=chip, **settings)
         if "adc_bits" in settings:
             cal = sample(len(data.y_train), point.calibration_images, point.seed, 1)
-            hw.calibrate(torch.from_numpy(data.x_train[cal]))
+            hw.calibrate(torch.from_numpy(data.x_train[cal]),
+                         "3sigma" if point.variant == "adc_3sigma" else "max")
         labels = predict(hw, x, batch=100)
         predictions.append(labels)
         per_chip.append(100 * float(np.mean(labels == y)))
@@ -246,6 +250,7 @@ def study_points(config: AnalogNnConfig, checkpoints: dict[str, tuple[str, str]]
             values += [("weight_bits", b) for b in config.weight_bits]
             values += [("c2c", s) for s in config.c2c]
             values += [("adc_bits", b) for b in config.adc_bits]
+            values += [("adc_3sigma", b) for b in config.adc_3sigma_bits]
             for variant, value in values:
                 path, sha = checkpoints[net]
                 points.append(AnalogNnPoint(net, device, variant, value, checkpoint=path,

@@ -86,7 +86,8 @@ def fig3(root: Path, rows: Rows, config: CimConfig) -> list[Figure]:
                     _errorbar(ax, mine, "r_p_ohm", color=series_style(t)["color"],
                               marker=MARKERS[enc], label=f"{tech}, encoding {enc}")
             ax.set_title(f"{config.network} {quant}, {value_label('crossbar', n)} crossbar")
-            ax.set_xlabel(axis_label("r_p_ohm"))
+            if i == len(quants) - 1:  # shared x axis: labelled under the last row
+                ax.set_xlabel(axis_label("r_p_ohm"))
             ax.set_ylabel(ACCURACY_LABEL)
     figure_legend(fig)
     save_figure(fig, root / "figures" / "fig3_accuracy_vs_rp")

@@ -8,11 +8,11 @@ from typing import Any
 
 from ..._fingerprint import code_fingerprint
 from ..._validation import ParameterError, validate_model
-from ..._yaml import load_yaml_text
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
 from ...experiments.store import RunStore, read_results
+from .._shared import stored_config
 from .report import write_cim_outputs
 from .study import (
     STUDY,
@@ -65,11 +65,7 @@ def reproduce_cim(
 
 def rebuild_cim(root: Path) -> Path:
     """``meliso report`` of a CIM study folder: its outputs again from the stored results."""
-    try:
-        stored = load_yaml_text((root / "config.yaml").read_text(), "config.yaml")
-    except OSError:
-        raise ParameterError(f"{root} has no readable config.yaml") from None
-    config = validate_model(CimConfig, stored if isinstance(stored, dict) else {})
+    config = stored_config(root, CimConfig)
     from ...nn.checkpoint import checkpoint_name  # imports torch, as the outputs need it
 
     rows = read_results(root)

@@ -43,7 +43,7 @@ from ..._validation import ParameterError, validate_model
 from ...devices import TABLE_III, BinaryDevice, get_device
 from ...experiments.rundir import NAME_PATTERN
 from ...periphery.adc import check_adc_bits
-from .._samples import accuracy_record, cached_checkpoint, cached_dataset, sample, test_images
+from .._shared import accuracy_record, cached_checkpoint, cached_dataset, sample, test_images
 
 STUDY = "cim"
 ENCODINGS_FOR = {"BNN": ("B-I", "B-II", "T-I", "T-II"), "TNN": ("T-I", "T-II")}

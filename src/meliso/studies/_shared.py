@@ -1,15 +1,19 @@
 """What the network studies share: fixed random samples of a dataset, accuracies with their
-binomial intervals, and the dataset and checkpoints read once per process."""
+binomial intervals, the dataset and checkpoints read once per process, and a study folder's
+stored settings."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import BaseModel
 
-from .._validation import ParameterError
+from .._validation import ParameterError, validate_model
+from .._yaml import load_yaml_text
 from ..analysis.stats import wilson_interval
 
 
@@ -55,3 +59,15 @@ def cached_checkpoint(path: str, sha: str) -> Any:
     from ..nn import load_checkpoint
 
     return load_checkpoint(path)[0]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def stored_config(root: Path, model: type[M]) -> M:
+    """A study folder's settings (its ``config.yaml``) as ``model``, validated again."""
+    try:
+        stored = load_yaml_text((root / "config.yaml").read_text(), "config.yaml")
+    except OSError:
+        raise ParameterError(f"{root} has no readable config.yaml") from None
+    return validate_model(model, stored if isinstance(stored, dict) else {})
