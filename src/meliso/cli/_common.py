@@ -223,10 +223,12 @@ class RunProgress:
         bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                        MofNCompleteColumn(), TextColumn("{task.fields[last]}"), console=err)
         task = bar.add_task(name, total=None, last="")
-        bar.start()
-        self._bar = bar
 
         def update(done: int, total: int, record: dict[str, Any], cached: bool) -> None:
+            if self._bar is not bar:  # the bar appears with the first point, so an input
+                self.close()          # refused before any point leaves only the error
+                bar.start()
+                self._bar = bar
             bar.update(task, completed=done, total=total,
                        last=label(record) + (" (cached)" if cached else ""))
         return update

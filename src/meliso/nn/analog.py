@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -99,7 +99,7 @@ class AnalogModel(nn.Module):
 
     # -- the layers -----------------------------------------------------------------------------
     def analog_layers(self) -> list[AnalogLayer]:
-        return [self.network.get_submodule(name) for name in self.analog_names]  # type: ignore[misc]
+        return [cast(AnalogLayer, self.network.get_submodule(name)) for name in self.analog_names]
 
     def __iter__(self) -> Iterator[AnalogLayer]:
         return iter(self.analog_layers())

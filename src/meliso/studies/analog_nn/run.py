@@ -44,9 +44,9 @@ def reproduce_analog_nn(
                                                                      {"dataset": dataset})
     if chips is not None:
         config = validate_model(AnalogNnConfig, {**config.model_dump(), "chips": chips})
-    import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
-
     data = cached_dataset(config.dataset, data_dir)
+    import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
+    # (after the dataset, so a missing --data-dir is named first)
     test_images(len(data.y_test), config.images, 1, config.seed)  # enough test images
     with run_folder(out, "run", study=STUDY, force=force) as root:
         store = RunStore(root, config, fingerprint=code_fingerprint("nn"))

@@ -50,9 +50,9 @@ def reproduce_cim(
                                                                      {"dataset": dataset})
     if samples is not None:  # the verdicts' robustness: disjoint test samples per point
         config = validate_model(CimConfig, {**config.model_dump(), "samples": samples})
-    import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
-
     data = cached_dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
+    import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
+    # (after the dataset, so a missing --data-dir is named first)
     test_images(len(data.y_test), config.images, config.samples, config.seed)  # enough images
     with run_folder(out, "run", study=STUDY, force=force) as root:
         store = RunStore(root, config, fingerprint=code_fingerprint("nn"))
