@@ -300,8 +300,8 @@ def test_no_import_cycles():
 
 PHYSICS = ("meliso.devices", "meliso.mapping", "meliso.circuit", "meliso.periphery",
            "meliso.neurosim")
-ABOVE_CORE = ("meliso.workloads", "meliso.nn", "meliso.linalg", "meliso.experiments",
-              "meliso.studies", "meliso.cli")
+ABOVE_CORE = ("meliso.workloads", "meliso.nn", "meliso.linalg", "meliso.learning",
+              "meliso.experiments", "meliso.studies", "meliso.cli")
 RUNS = ("meliso.experiments", "meliso.studies", "meliso.cli")
 
 #: Modules that plug a lower layer into the cores: NeuroSim's read model (registered with the
@@ -314,13 +314,14 @@ LAYERS = [
     ("physics layers stay below the cores", PHYSICS, ("meliso.core", *ABOVE_CORE)),
     ("read-model plug-ins stay below the cores' users", READ_MODEL_PLUGINS, ABOVE_CORE),
     ("cores stay below their users", ("meliso.core",), ABOVE_CORE),
-    ("workloads, networks and linear algebra stay below runs",
-     ("meliso.workloads", "meliso.nn", "meliso.linalg"), RUNS),
+    ("workloads, networks, linear algebra and learning stay below runs",
+     ("meliso.workloads", "meliso.nn", "meliso.linalg", "meliso.learning"), RUNS),
+    ("on-chip learning needs no PyTorch", ("meliso.learning",), ("meliso.nn", "torch")),
     ("experiments stay below studies and the CLI", ("meliso.experiments",),
      ("meliso.studies", "meliso.cli")),
     ("analysis reads results, never simulates", ("meliso.analysis",),
      ("meliso.core", "meliso.workloads", "meliso.experiments", "meliso.studies", "meliso.cli",
-      "meliso.devices")),
+      "meliso.devices", "meliso.learning")),
 ]
 
 

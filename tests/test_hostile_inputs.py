@@ -166,6 +166,11 @@ def test_a_point_too_large_for_memory_is_refused_with_the_estimate(monkeypatch):
     (["reproduce", "cim", "--dataset", "cifar10"], "needs --data-dir"),
     (["reproduce", "cim", "--dataset", "imagenet"], "dataset"),
     (["reproduce", "tetris"], "allowed studies are: meliso, cim"),
+    (["reproduce", "neurosim-mlp", "--dataset", "digits"], "dataset = 'digits'"),
+    (["reproduce", "neurosim-mlp", "--dataset", "mnist"], "needs --data-dir"),
+    (["reproduce", "cim", "--model", "physics"], "no read model to choose"),
+    (["learn", "EpiRAM", "--epochs", "0"], "Invalid value for '--epochs'"),
+    (["learn", "EpiRAM", "--model", "spice"], "model = 'spice'"),
 ])
 def test_hostile_command_lines(monkeypatch, args, message):
     monkeypatch.setenv("MELISO_MEMORY_LIMIT", "4GiB")

@@ -14,7 +14,7 @@ from meliso import neurosim
 from meliso.analysis import summarize
 from meliso.core import AnalogCore
 from meliso.devices import TABLE_I, get_device
-from meliso.neurosim.device import _pulses, neurosim_shape, neurosim_table
+from meliso.neurosim.device import pulse_count, neurosim_shape, neurosim_table
 from meliso.workloads import vmm_population
 
 R_WIRE = 0.1519304347826087
@@ -255,7 +255,7 @@ def test_nonfinite_rows_are_counted():
 
 def _int_cast_losers(n):
     """Weights k/N whose pulse count NeuroSim's C cast int((k / N) * N) makes one short."""
-    return [k for k in range(n + 1) if _pulses(2 * k / n, n) != k]
+    return [k for k in range(n + 1) if pulse_count(2 * k / n, n) != k]
 
 
 def test_neurosim_int_cast_quirk_matches_reference_facts():

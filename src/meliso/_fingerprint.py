@@ -19,12 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-Scope = Literal["vmm", "nn"]
+Scope = Literal["vmm", "nn", "learning"]
 
 #: Numerical libraries whose version can change a number, per scope.
 LIBRARIES: dict[str, tuple[str, ...]] = {
     "vmm": ("numpy", "scipy", "numba", "scikit-learn"),
     "nn": ("numpy", "scipy", "numba", "scikit-learn", "torch"),
+    "learning": ("numpy", "scipy", "numba"),
 }
 #: Sources (relative to the package, as path prefixes) that change no number.
 PRESENTATION = ("cli", "_io.py", "_validation.py", "_fingerprint.py", "_memory.py", "_yaml.py",
@@ -32,11 +33,17 @@ PRESENTATION = ("cli", "_io.py", "_validation.py", "_fingerprint.py", "_memory.p
                 "experiments/rundir.py", "experiments/store.py", "experiments/executor.py",
                 "studies/__init__.py", "studies/vmm_errors/", "studies/bnn_tnn/report.py",
                 "studies/bnn_tnn/figures.py", "studies/bnn_tnn/findings.py",
-                "studies/bnn_tnn/run.py", "studies/bnn_tnn/__init__.py")
+                "studies/bnn_tnn/run.py", "studies/bnn_tnn/__init__.py",
+                "studies/neurosim_mlp/report.py", "studies/neurosim_mlp/figures.py",
+                "studies/neurosim_mlp/findings.py", "studies/neurosim_mlp/run.py",
+                "studies/neurosim_mlp/__init__.py")
 #: Sources outside a scope's computation.
 OUTSIDE: dict[str, tuple[str, ...]] = {
-    "vmm": ("nn/", "data/", "linalg/", "studies/bnn_tnn/"),
-    "nn": ("linalg/",),
+    "vmm": ("nn/", "data/", "linalg/", "studies/bnn_tnn/", "studies/analog_nn/", "learning/",
+            "studies/neurosim_mlp/"),
+    "nn": ("linalg/", "learning/", "studies/neurosim_mlp/"),
+    "learning": ("nn/", "linalg/", "studies/bnn_tnn/", "studies/analog_nn/",
+                 "studies/vmm_errors/"),
 }
 
 

@@ -6,13 +6,14 @@ makes one library call and prints the result, as a table in one style or as JSON
 - :mod:`.binary`: ``meliso core`` (binary/ternary populations on binary 1T1R cores);
 - :mod:`.linalg`: ``meliso solve``, ``meliso matvec``;
 - :mod:`.runs`: ``meliso run``, ``meliso report``, ``meliso reproduce``;
-- :mod:`.nn`: ``meliso train``.
+- :mod:`.nn`: ``meliso train``;
+- :mod:`.learning`: ``meliso learn`` (on-chip learning by write pulses).
 
 Shared: :mod:`._common` (errors, tables, progress, option types), :mod:`._options` (the core
 settings' options, generated from :class:`meliso.core.AnalogCoreConfig`).
 """
 
-from . import binary, devices, linalg, nn, runs, vmm  # noqa: F401  (register the commands)
+from . import binary, devices, learning, linalg, nn, runs, vmm  # noqa: F401  (register)
 from ._app import app, main
 
 __all__ = ["app", "main"]

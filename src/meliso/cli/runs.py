@@ -14,6 +14,7 @@ from ..experiments.runner import run_experiment
 from ..studies import rebuild_report
 from ..studies.analog_nn.run import reproduce_analog_nn
 from ..studies.bnn_tnn.run import reproduce_cim
+from ..studies.neurosim_mlp.run import reproduce_neurosim_mlp
 from ..studies.vmm_errors.study import MODELS, reproduce_meliso
 from ._common import JsonOpt, QuietOpt, RunProgress, command, show
 
@@ -25,22 +26,26 @@ Timeout = Annotated[float, typer.Option(
 Force = Annotated[bool, typer.Option(
     "--force", help="recompute a finished run in place (its earlier results are removed)")]
 Out = Annotated[str | None, typer.Option(help="output folder (default: runs/NAME)")]
-STUDIES = ("meliso", "cim", "analog-nn")
+STUDIES = ("meliso", "cim", "analog-nn", "neurosim-mlp")
 Study = Annotated[str, typer.Argument(
     help="meliso (Chowdhury et al. 2024: VMM errors) | cim (Cubero-Cascante et al. 2025: "
-         "BNN/TNN on crossbars) | analog-nn (float networks on the multilevel devices)")]
+         "BNN/TNN on crossbars) | analog-nn (float networks on the multilevel devices) | "
+         "neurosim-mlp (MLP_NeuroSim's on-chip learning benchmark)")]
 Quick = Annotated[bool, typer.Option(
     "--quick", help="meliso: 100 trials per point; cim: fewer technologies, sizes, R_p, ADC bits "
-                    "and images; analog-nn: two chips, 200 images, three values per sweep")]
-Model = Annotated[str, typer.Option(help="meliso: physics | neurosim | both")]
+                    "and images; analog-nn: two chips, 200 images, three values per sweep; "
+                    "neurosim-mlp: 5 epochs of 2000 images, two runs, two ablations")]
+Model = Annotated[str, typer.Option(help="meliso, neurosim-mlp: physics | neurosim | both")]
 Dataset = Annotated[str, typer.Option(
     help="cim, analog-nn: mnist5k (bundled) | digits (bundled) | mnist | cifar10 (need "
-         "--data-dir)")]
+         "--data-dir); neurosim-mlp: mnist5k | mnist")]
 DataDir = Annotated[str | None, typer.Option(
-    help="cim, analog-nn: folder with the MNIST IDX files or a CIFAR-10 release")]
+    help="cim, analog-nn, neurosim-mlp: folder with the MNIST IDX files or a CIFAR-10 "
+         "release")]
 Seeds = Annotated[int | None, typer.Option(
     min=1, max=50, help="robustness: meliso: run seeds (default 5); cim: disjoint test "
-                        "samples (default 5); analog-nn: programmed chips (default 3)")]
+                        "samples (default 5); analog-nn: programmed chips (default 3); "
+                        "neurosim-mlp: training runs per device and model (default 3)")]
 
 
 def executor(kind: str, workers: int | None, scheduler: str | None, timeout_sec: float
@@ -87,9 +92,9 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
     if study not in STUDIES or model not in (*MODELS, "both"):
         raise ParameterError(f"study = {study!r}, --model = {model!r}: allowed studies are: "
                              f"{', '.join(STUDIES)}; models: {', '.join(MODELS)} or both")
-    if study != "meliso" and model != "both":
+    if study not in ("meliso", "neurosim-mlp") and model != "both":
         raise ParameterError(f"--model = {model!r}: the {study} study has no read model to "
-                             "choose; --model applies to the meliso study")
+                             "choose; --model applies to the meliso and neurosim-mlp studies")
     ex = executor(executor_kind, workers, scheduler, scheduler_timeout)
     folder = out or (f"runs/{study}-quick" if quick else f"runs/{study}")
     with RunProgress(quiet) as progress:
@@ -97,6 +102,12 @@ def reproduce(study: Study, out: Out = None, quick: Quick = False, model: Model 
             path = reproduce_cim(folder, dataset=dataset, quick=quick, data_dir=data_dir,
                                  executor=ex, force=force, samples=seeds,
                                  on_point=None if as_json else progress.start("cim"))
+        elif study == "neurosim-mlp":
+            path = reproduce_neurosim_mlp(folder, dataset=dataset, quick=quick,
+                                          data_dir=data_dir, executor=ex, force=force,
+                                          seeds=seeds, models=None if model == "both"
+                                          else (model,),
+                                          on_point=None if as_json else progress.start(study))
         elif study == "analog-nn":
             path = reproduce_analog_nn(folder, dataset=dataset, quick=quick, data_dir=data_dir,
                                        executor=ex, force=force, chips=seeds,

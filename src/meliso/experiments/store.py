@@ -224,7 +224,7 @@ def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
                              "again (finished points are cached) or with --force") from None
     for row in rows:
         for k in ("best_fit_params", "fits", "params", "layers", "histograms", "adc_scales",
-                  "sample_accuracy_pct"):
+                  "sample_accuracy_pct", "curve_epochs", "curve_accuracy_pct"):
             if isinstance(row.get(k), str):
                 row[k] = json.loads(row[k])
         if isinstance(row.get("params"), dict):

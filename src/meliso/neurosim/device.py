@@ -66,7 +66,9 @@ def neurosim_initial_conductance(device: AnalogDevice) -> float:
 
 
 @njit(cache=True)
-def _pulses(dw: float, n: int) -> int:
+def pulse_count(dw: float, n: int) -> int:
+    """MLP_NeuroSim's pulse count for a weight change ``dw`` on weights in [-1, 1]: d = dw / 2
+    rounded half away from zero to a multiple of 1/N, then int(d N), a C cast (steps 1-3)."""
     d = dw / 2.0
     s = 1.0 if d >= 0 else -1.0
     v = (d * n) * s
@@ -103,7 +105,7 @@ def neurosim_write_kernel(
             n, a, b = n_ltp, a_ltp, b_ltp
         else:
             n, a, b = n_ltd, a_ltd, b_ltd
-        p = _pulses(dw[i], n)
+        p = pulse_count(dw[i], n)
         x_p = -a * math.log(1.0 - (g0 - g_min) / b)
         g = b * (1.0 - math.exp(-(x_p + p) / a)) + g_min
         if sigma_s != 0.0 and p != 0:

@@ -7,7 +7,9 @@ the prose of its findings as data files:
   (``meliso reproduce cim``);
 - ``analog_nn``: float networks (an MLP, LeNet-5) on the multilevel devices of Chowdhury et
   al. 2024, with what limits each device and hardware-aware training (``meliso reproduce
-  analog-nn``).
+  analog-nn``);
+- ``neurosim_mlp``: MLP_NeuroSim V3.0's on-chip learning benchmark on the same devices, both
+  read models beside its manual's Table II (``meliso reproduce neurosim-mlp``).
 
 :func:`rebuild_report` (``meliso report``) rebuilds a folder's outputs, whichever study or plain
 experiment wrote it.
@@ -22,10 +24,12 @@ from ..experiments.report import build_report
 from ..experiments.rundir import MARKER, read_marker, writing
 from .analog_nn.run import rebuild_analog_nn
 from .bnn_tnn.run import rebuild_cim
+from .neurosim_mlp.run import rebuild_neurosim_mlp
 from .vmm_errors.study import rebuild_meliso
 
 #: study name (in a folder's marker) -> what rebuilds its outputs
-REBUILD = {"meliso": rebuild_meliso, "cim": rebuild_cim, "analog-nn": rebuild_analog_nn}
+REBUILD = {"meliso": rebuild_meliso, "cim": rebuild_cim, "analog-nn": rebuild_analog_nn,
+           "neurosim-mlp": rebuild_neurosim_mlp}
 
 
 def rebuild_report(run_dir: str | Path) -> Path:

@@ -71,3 +71,18 @@ def stored_config(root: Path, model: type[M]) -> M:
     except OSError:
         raise ParameterError(f"{root} has no readable config.yaml") from None
     return validate_model(model, stored if isinstance(stored, dict) else {})
+
+
+def finish_report(root: Path, text: list[str], figures: list[tuple[str, str, str]],
+                  title: str) -> Path:
+    """Append the figures (title, path, caption) to a study's report lines, write
+    ``report.md`` and its self-contained ``report.html``; returns the report's path."""
+    from .._io import atomic_write_text
+    from ..experiments.html import write_html_report
+
+    for heading, path, caption in figures:
+        text += [f"### {heading}\n", f"![{heading}]({path})\n", f"{caption}\n"]
+    report = root / "report.md"
+    atomic_write_text(report, "\n".join(text))
+    write_html_report(report, title=title)
+    return report

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..._io import atomic_write_text, write_csv
-from ...experiments.html import write_html_report
+from ..._io import write_csv
 from ...experiments.report import markdown_table
+from .._shared import finish_report
 from .figures import study_figures
 from .findings import findings
 from .study import AnalogNnConfig
@@ -54,9 +54,4 @@ def write_outputs(root: Path, config: AnalogNnConfig, rows: list[dict[str, Any]]
                             ["net", "device", "variant", "value", "accuracy",
                              "energy_per_mac_j"]),
              "\nAll columns: `accuracy.csv`.\n", "## Figures\n"]
-    for title, path, caption in figures:
-        text += [f"### {title}\n", f"![{title}]({path})\n", f"{caption}\n"]
-    report = root / "report.md"
-    atomic_write_text(report, "\n".join(text))
-    write_html_report(report, title="Float networks on multilevel RRAM")
-    return report
+    return finish_report(root, text, figures, "Float networks on multilevel RRAM")
