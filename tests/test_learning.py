@@ -16,7 +16,6 @@ from meliso.learning import _kernels as k
 from meliso.learning.inputs import Patches
 from meliso.learning.settings import NEUROSIM_WIRE_SEGMENT_OHM
 from meliso.learning.state import initial_weights, layer_state, read_currents
-from meliso.neurosim.device import neurosim_shape
 
 
 def _images(n: int, rows: int, rng: np.random.Generator) -> np.ndarray:
@@ -24,7 +23,7 @@ def _images(n: int, rows: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _run_both(model: str, device, *, steps: int = 12, hidden: int = 6, rows: int = 24,
-              adc: int = 8, binary: bool = True, seed: int = 3):
+              adc: int = 8, binary: bool = True, seed: int = 3, alphas=(0.4, 0.2)):
     """``steps`` images through the kernel and through the twin from the same state."""
     rng = np.random.default_rng(seed)
     w1 = initial_weights((hidden, rows), rng)
@@ -51,15 +50,31 @@ def _run_both(model: str, device, *, steps: int = 12, hidden: int = 6, rows: int
     done, used = k.train_steps(
         mode, images, labels, order, 0, k1.g, k1.sig, k1.w, k1.constants(), k2.g, k2.sig, k2.w,
         k2.constants(), params["levels_ltp"], params["levels_ltd"], params["g_min"],
-        params["g_max"], sigma, params["v_read"], i_max, i_min, write, 0.4, 0.2, adc, binary,
-        0.5, 1, 1, normals, counters)
+        params["g_max"], sigma, params["v_read"], i_max, i_min, write, *alphas, adc, binary,
+        0.5, 4, 3, normals, counters)
     assert done == steps
     pos = 0
+    pulses = np.zeros((2, 2), dtype=np.int64)
     for idx in order:
         pos = twin.train_step(model, images[idx].astype(np.float64), int(labels[idx]), t1, t2,
-                              alpha1=0.4, alpha2=0.2, adc_bits=adc, hidden_binary=binary,
-                              threshold=0.5, normals=normals, pos=pos, **params)
+                              alpha1=alphas[0], alpha2=alphas[1], adc_bits=adc,
+                              hidden_binary=binary, threshold=0.5, normals=normals, pos=pos,
+                              pulses=pulses, **params)
+    np.testing.assert_array_equal(counters[:, [k.C_PULSES_LTP, k.C_PULSES_LTD]], pulses)
     return (k1, k2), (t1, t2), used, pos, counters
+
+
+def test_kernel_skips_only_updates_that_send_no_pulse():
+    """Small learning rates: the kernel skips whole layers and rows (|alpha delta u| N < 1/2)
+    and must still write exactly the cells the twin writes."""
+    for model in ("neurosim", "physics"):
+        for bits, alphas in ((6, (0.1, 0.02)), (7, (0.05, 0.05))):
+            (k1, k2), (t1, t2), used, pos, counters = _run_both(
+                model, get_device("EpiRAM", weight_bits=bits), steps=30, alphas=alphas)
+            for a, b in ((k1, t1), (k2, t2)):
+                np.testing.assert_allclose(a.g, b.g, rtol=1e-12, atol=0)
+            assert used == pos
+            assert counters[0, k.C_MOVED] > 0  # some rows write, the rest are skipped
 
 
 @pytest.mark.parametrize("model, device", [
@@ -103,8 +118,10 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
     w1 = np.array([[1.0, -1 / 3], [2 / 3, 0.0]])
     w2 = np.array([[-2 / 3, 1.0], [1 / 3, -1.0]])
     rng = np.random.default_rng(0)
-    l1 = layer_state("neurosim", dev, w1, rng, 1.0)
-    l2 = layer_state("neurosim", dev, w2, rng, 1.0)
+    seg = NEUROSIM_WIRE_SEGMENT_OHM       # 0.237 ohm: 100 nm wire, 2F per cell (Array.h)
+    assert seg == pytest.approx(2.73e-8 * 200e-9 / (100e-9 * 100e-9 * 2.3))
+    l1 = layer_state("neurosim", dev, w1, rng, seg)
+    l2 = layer_state("neurosim", dev, w2, rng, seg)
     x = np.array([1, 1], dtype=np.uint8)
     label = 1
     # --- by hand ---
@@ -116,7 +133,7 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
         return min(max((w + 1) / 2 * (gmax - gmin), gmin), gmax)
 
     def current(g, col, row, rows):
-        return v / (1 / g + (col + 1) * 1.0 + (rows - row) * 1.0 + racc)
+        return v / (1 / g + (col + 1) * seg + (rows - row) * seg + racc)
 
     def weight(i):
         i = min(max(i, imin), imax)
@@ -137,6 +154,8 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
     da1 = [1 if a >= 0.5 else 0 for a in a1]
     a2 = [sig(z) for z in layer_out(w2, da1, 2)]
     s2 = [-2 * a2[j] * (1 - a2[j]) * ((1.0 if j == label else 0.0) - a2[j]) for j in range(2)]
+    # the weights read back (MLP_NeuroSim's first step alone uses the ideal w0 here:
+    # docs/learning.md section 6)
     w2_read = [[weight(current(g0(w2[c][r]), c, r, 2)) for r in range(2)] for c in range(2)]
     s1 = [sum(a1[j] * (1 - a1[j]) * w2_read[kk][j] * s2[kk] for kk in range(2))
           for j in range(2)]
@@ -150,7 +169,7 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
         r = int(val)
         val = r + 1 if val - r >= 0.5 else r
         p = int(val * s / n_lev * n_lev)
-        a = neurosim_shape(nl) * n_lev
+        a = {2.40: 0.499181, -4.88: -0.200303}[nl] * n_lev  # formula.cpp getParamA table
         b = (gmax - gmin) / (1 - math.exp(-n_lev / a))
         xp = -a * math.log(1 - (g - gmin) / b)
         return min(max(b * (1 - math.exp(-(xp + p) / a)) + gmin, gmin), gmax), p
@@ -158,6 +177,9 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
     expect1 = [[write(g0(w1[j][r]), -0.4 * s1[j] * x[r])[0] for r in range(2)] for j in range(2)]
     expect2 = [[write(g0(w2[j][r]), -0.2 * s2[j] * a1[r])[0] for r in range(2)] for j in range(2)]
     pulses = [write(g0(w1[j][r]), -0.4 * s1[j] * x[r])[1] for j in range(2) for r in range(2)]
+    pulses2 = [write(g0(w2[j][r]), -0.2 * s2[j] * a1[r])[1] for j in range(2) for r in range(2)]
+    w2_after = [[weight(current(expect2[c][r], c, r, 2)) if pulses2[2 * c + r] else
+                 w2_read[c][r] for r in range(2)] for c in range(2)]
     # --- the kernel ---
     counters = np.zeros((2, k.N_COUNTERS))
     k.train_steps(k.NEUROSIM, x[None], np.array([label]), np.array([0]), 0, l1.g, l1.sig, l1.w,
@@ -166,8 +188,10 @@ def test_neurosim_step_by_hand_on_a_2x2_case():
                   True, 0.5, 1, 1, np.zeros(0), counters)
     np.testing.assert_allclose(l1.g[0], expect1, rtol=1e-13)
     np.testing.assert_allclose(l2.g[0], expect2, rtol=1e-13)
-    assert any(p != 0 for p in pulses)  # the case moves cells
+    assert any(p != 0 for p in pulses) and any(p != 0 for p in pulses2)  # cells move
     assert counters[0, k.C_PULSES_LTP] + counters[0, k.C_PULSES_LTD] == sum(map(abs, pulses))
+    assert counters[1, k.C_PULSES_LTP] + counters[1, k.C_PULSES_LTD] == sum(map(abs, pulses2))
+    np.testing.assert_allclose(l2.w, w2_after, rtol=1e-12, atol=1e-15)  # ConductanceToWeight
 
 
 def test_write_energy_and_latency_by_hand():
@@ -231,7 +255,7 @@ def test_training_learns_and_counts():
     assert c.write_latency_s > 0 and res.images_per_second > 0
     soft = train_insitu(None, model="software", epochs=2, images_per_epoch=2000,
                         test_images=300)
-    assert soft.final_accuracy > 0.8 and soft.counts[-1].write_energy_j is None
+    assert soft.final_accuracy > 0.7 and soft.counts[-1].write_energy_j is None  # chance: 0.1
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -290,3 +314,50 @@ def test_meliso_learn_command(tmp_path):
                           (["learn", "EpiRAM", "--set", "sigma_read=0.1"], "sigma_read")):
         bad = runner.invoke(app, args)
         assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+def _patches_ok(rng):
+    raw = rng.random((20, 28, 28))
+    return Patches(binarised_patches(raw), rng.integers(0, 10, 20), binarised_patches(raw[:5]),
+                   rng.integers(0, 10, 5))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: Patches(p.x_train, p.y_train, np.ones((5, 4000), np.uint8), p.y_test),
+     "pixels per image"),
+    (lambda p: Patches(p.x_train, p.y_train + 42, p.x_test, p.y_test), "labels 0 ... 9"),
+    (lambda p: Patches(p.x_train, p.y_train[:-1], p.x_test, p.y_test), "one label per image"),
+    (lambda p: Patches(p.x_train * 255, p.y_train, p.x_test, p.y_test), "pixels 0 and 1"),
+    (lambda p: Patches(np.full(p.x_train.shape, np.nan), p.y_train, p.x_test, p.y_test),
+     "pixels 0 and 1"),
+    (lambda p: Patches(p.x_train[:0], p.y_train[:0], p.x_test, p.y_test), "at least one"),
+])
+def test_malformed_patches_are_refused(change, message):
+    data = change(_patches_ok(np.random.default_rng(0)))
+    with pytest.raises(ParameterError, match=message):
+        train_insitu("EpiRAM", data=data, epochs=1, images_per_epoch=5)
+
+
+def test_degenerate_settings_are_refused_not_nan():
+    data = _patches_ok(np.random.default_rng(1))
+    with pytest.raises(ParameterError, match="adc_bits = 1"):
+        train_insitu("EpiRAM", model="physics", adc_bits=1, data=data, epochs=1)
+    assert train_insitu("EpiRAM", model="neurosim", adc_bits=1, data=data, epochs=1,
+                        images_per_epoch=5).accuracy.size == 1
+    dead = get_device("EpiRAM", r_on_ohm=1.0, on_off_ratio=1.0000000000001)
+    for model in ("neurosim", "physics"):
+        with pytest.raises(ParameterError, match="read currents"):
+            train_insitu(dead, model=model, data=data, epochs=1)
+
+
+def test_a_test_sample_is_drawn_at_random_not_the_first_images():
+    rng = np.random.default_rng(2)
+    raw = rng.random((40, 28, 28))
+    y_test = np.repeat(np.arange(10), 4)            # sorted by class, as mnist5k's split
+    data = Patches(binarised_patches(raw), rng.integers(0, 10, 40), binarised_patches(raw),
+                   y_test)
+    res = train_insitu(None, model="software", data=data, epochs=1, images_per_epoch=5,
+                       test_images=12)
+    assert res.test_images == 12
+    pick = np.random.default_rng(np.random.SeedSequence([0, 1])).permutation(40)[:12]
+    assert len(set(y_test[pick])) > 3               # not the first three classes only

@@ -14,7 +14,7 @@ from meliso import neurosim
 from meliso.analysis import summarize
 from meliso.core import AnalogCore
 from meliso.devices import TABLE_I, get_device
-from meliso.neurosim.device import pulse_count, neurosim_shape, neurosim_table
+from meliso.neurosim.device import neurosim_shape, neurosim_table, pulse_count
 from meliso.workloads import vmm_population
 
 R_WIRE = 0.1519304347826087

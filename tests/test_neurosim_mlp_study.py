@@ -37,6 +37,14 @@ def test_tiny_study_end_to_end_resumes_and_rebuilds(tmp_path):
     assert (out / "report.html").exists() and (out / "learning.csv").exists()
     assert (out / "figures" / "fig1_learning_curves.png").exists()
     assert (out / "figures" / "fig2_what_limits.png").exists()
+    import csv
+    with open(out / "learning.csv") as fh:
+        runs = [r for r in csv.DictReader(fh) if r["variant"] == "baseline"
+                and r["device"] == "Ag:a-Si"]
+    row = next(line for line in text.splitlines() if line.startswith("| Ag:a-Si |"))
+    for model in ("neurosim", "physics"):
+        acc = [float(r["accuracy_pct"]) for r in runs if r["model"] == model]
+        assert len(acc) == 2 and f"{sum(acc) / 2:.1f} ± " in row  # the table's mean of runs
     n_points = len(study_points(_tiny(), None))
     assert n_points == 2 * 2 * (2 + 2) + 2 * 2 + 2 and seen == [False] * n_points
     seen.clear()

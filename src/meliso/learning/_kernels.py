@@ -201,7 +201,10 @@ def update_layer(mode: int, err: np.ndarray, u: np.ndarray, alpha: float, g: np.
     err_max = 0.0
     for c in range(n_cols):
         err_max = max(err_max, abs(err[c]))
-    if mode != SOFTWARE and alpha * err_max * n_max < 0.5:
+    u_max = 0.0
+    for k in range(u.size):
+        u_max = max(u_max, abs(u[k]))
+    if mode != SOFTWARE and alpha * err_max * u_max * n_max < 0.5:
         return pos  # (a margin of 2 below the bound: nothing in this layer can move)
     for k in range(g.shape[2]):
         if u[k] == 0.0:

@@ -58,3 +58,25 @@ def patches(dataset: str, data_dir: str | None = None) -> Patches:
     data = load_dataset(dataset, data_dir)
     return Patches(binarised_patches(data.x_train), np.asarray(data.y_train, dtype=np.int64),
                    binarised_patches(data.x_test), np.asarray(data.y_test, dtype=np.int64))
+
+
+def check_patches(data: Patches) -> None:
+    """Refuse patches the trainer cannot read: pixels other than 0 and 1, rows of different
+    widths, labels outside 0 ... 9 or not one per image, an empty split."""
+    for split in ("train", "test"):
+        x = np.asarray(getattr(data, f"x_{split}"))
+        y = np.asarray(getattr(data, f"y_{split}"))
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise ParameterError(f"x_{split} of shape {x.shape}: allowed (images, pixels) with "
+                                 "at least one image")
+        if y.shape != (x.shape[0],):
+            raise ParameterError(f"y_{split} of shape {y.shape}: allowed one label per image "
+                                 f"({x.shape[0]})")
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
+            raise ParameterError(f"y_{split}: allowed integer labels 0 ... 9")
+        if not np.all((x == 0) | (x == 1)):
+            raise ParameterError(f"x_{split}: allowed pixels 0 and 1 (black and white, "
+                                 "binarised_patches)")
+    if data.x_test.shape[1] != data.x_train.shape[1]:
+        raise ParameterError(f"x_test has {data.x_test.shape[1]} pixels per image, x_train "
+                             f"{data.x_train.shape[1]}: allowed the same")

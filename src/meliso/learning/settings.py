@@ -57,6 +57,9 @@ class InsituSettings(BaseModel):
         if self.model == "neurosim" and self.adc_bits is None:
             raise ValueError("adc_bits = None: the neurosim model digitises every partial sum "
                              "(MLP_NeuroSim's numBitPartialSum); allowed 1 <= adc_bits <= 16")
+        if self.model == "physics" and self.adc_bits == 1:
+            raise ValueError("adc_bits = 1: the physics model's signed ADC needs a sign bit and "
+                             "at least one magnitude bit; allowed 2 <= adc_bits <= 16 or None")
         if self.model == "neurosim" and self.hidden_binary is False:
             raise ValueError("hidden_binary = False: the neurosim model reads its second layer "
                              "with 1-bit inputs (MLP_NeuroSim's da1)")

@@ -15,7 +15,7 @@ constants. Initial weights w0 are drawn from {-1, -2/3, ..., 1} (MLP_NeuroSim's
 - ``software``: the weights themselves.
 
 Device-to-device variation draws each cell's NL labels once (label + Normal(0, sigma_d2d),
-clipped to +-9), as both NeuroSim and meliso's programming do.
+clipped to +-9), as meliso's programming does (NeuroSim differs: ``docs/learning.md`` §6).
 """
 
 from __future__ import annotations
@@ -96,6 +96,12 @@ def layer_state(model: str, device: AnalogDevice | None, w0: FloatArray,
                              "in on-chip learning; allowed sigma_read = 0")
     g_min, g_max, span = device.g_min_s, device.g_max_s, device.g_range_s
     i_max, i_min = read_currents(device)
+    if not i_max - i_min > 1e-9 * i_max:
+        raise ParameterError(
+            f"r_on_ohm = {device.r_on_ohm!r}, on_off_ratio = {device.on_off_ratio!r}, "
+            f"r_access_ohm = {device.r_access_ohm!r}: the read currents of G_max and G_min "
+            f"differ by {(i_max - i_min) / i_max:.1e} of I_max, so no weight can be read; "
+            "allowed: a window whose currents differ by more than 1e-9 of I_max")
     n_dev = 1 if model == "neurosim" else 2
     shape = (n_dev, cols, rows)
     lab_ltp = _labels(device.nl_ltp, device, shape, rng)

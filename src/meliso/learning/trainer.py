@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from .._validation import ParameterError, validate_model
 from ..devices import AnalogDevice, Device, get_device
 from . import _kernels as k
-from .inputs import Patches, patches
+from .inputs import Patches, check_patches, patches
 from .settings import InsituSettings
 from .state import LayerState, initial_weights, layer_state, read_currents
 
@@ -111,8 +111,9 @@ def train_insitu(
         settings = validate_model(InsituSettings, {**settings.model_dump(), **overrides})
     dev = _resolve_device(device, settings.model)
     data = patches(dataset, data_dir) if data is None else data
-    if len(data.y_train) == 0 or len(data.y_test) == 0:
-        raise ParameterError("the dataset has no training or no test images")
+    check_patches(data)
+    x_train = np.ascontiguousarray(data.x_train, dtype=np.uint8)
+    y_train = np.ascontiguousarray(data.y_train, dtype=np.int64)
     rng = np.random.default_rng(settings.seed)
     n_in = data.x_train.shape[1]
     w1 = initial_weights((settings.n_hidden, n_in), rng)
@@ -124,15 +125,20 @@ def train_insitu(
     i_max, i_min = read_currents(dev) if dev is not None else (1.0, -1.0)
     sigma_s = dev.sigma_c2c * dev.g_range_s if dev is not None else 0.0
     adc = settings.adc_bits or 0
-    n_test = len(data.y_test) if settings.test_images is None else \
-        min(settings.test_images, len(data.y_test))
-    x_test, y_test = data.x_test[:n_test], data.y_test[:n_test]
+    x_test = np.ascontiguousarray(data.x_test, dtype=np.uint8)
+    y_test = np.asarray(data.y_test, dtype=np.int64)
+    if settings.test_images is not None and settings.test_images < len(y_test):
+        # a random sample (test splits may be sorted by class), from its own stream
+        pick = np.random.default_rng(np.random.SeedSequence([settings.seed, 1])).permutation(
+            len(y_test))[:settings.test_images]
+        x_test, y_test = x_test[pick], y_test[pick]
+    n_test = len(y_test)
     result = InsituResult(dev.name if dev is not None else "software", settings,
                           np.zeros(0, dtype=np.int64), np.zeros(0), n_test)
     epochs, accuracy = [], []
     seconds = 0.0
     for epoch in range(1, settings.epochs + 1):
-        order = rng.integers(0, len(data.y_train), size=settings.images_per_epoch)
+        order = rng.integers(0, len(y_train), size=settings.images_per_epoch)
         counters = np.zeros((2, k.N_COUNTERS))
         t0 = time.perf_counter()
         i = 0
@@ -140,8 +146,8 @@ def train_insitu(
             # at least two steps' worth (every device written), so each block makes progress
             block = max(NORMALS_PER_BLOCK, 2 * (l1.g.size + l2.g.size))
             normals = rng.standard_normal(block) if sigma_s > 0 else np.zeros(0)
-            i, _ = _steps(mode, data, order, i, l1, l2, dev, sigma_s, i_max, i_min, write,
-                          settings, adc, normals, counters)
+            i, _ = _steps(mode, x_train, y_train, order, i, l1, l2, dev, sigma_s, i_max,
+                          i_min, write, settings, adc, normals, counters)
         seconds += time.perf_counter() - t0
         result.counts.append(_counts(counters, write_known))
         acc: float | None = None
@@ -160,7 +166,8 @@ def train_insitu(
     return result
 
 
-def _steps(mode: int, data: Patches, order: NDArray[np.int64], first: int, l1: LayerState,
+def _steps(mode: int, x_train: NDArray[np.uint8], y_train: NDArray[np.int64],
+           order: NDArray[np.int64], first: int, l1: LayerState,
            l2: LayerState, dev: AnalogDevice | None, sigma_s: float, i_max: float,
            i_min: float, write: NDArray[np.float64], settings: InsituSettings, adc: int,
            normals: NDArray[np.float64], counters: NDArray[np.float64]) -> tuple[int, int]:
@@ -170,7 +177,7 @@ def _steps(mode: int, data: Patches, order: NDArray[np.int64], first: int, l1: L
     g_max = dev.g_max_s if dev is not None else 1.0
     v_read = dev.v_read_v if dev is not None else 1.0
     i, used = k.train_steps(
-        mode, data.x_train, data.y_train, order, first, l1.g, l1.sig, l1.w, l1.constants(),
+        mode, x_train, y_train, order, first, l1.g, l1.sig, l1.w, l1.constants(),
         l2.g, l2.sig, l2.w, l2.constants(), levels_ltp, levels_ltd, g_min, g_max, sigma_s,
         v_read, i_max, i_min, write, settings.alpha1, settings.alpha2, adc,
         settings.binary_hidden, settings.hidden_threshold,

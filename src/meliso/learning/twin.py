@@ -10,6 +10,8 @@ kernel's alone (``tests/test_learning.py`` checks them by hand).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -79,8 +81,9 @@ def _move(g: FloatArray, n: NDArray[np.int64], big_a: FloatArray, b: FloatArray,
 def update_layer(model: str, layer: LayerState, err: FloatArray, u: FloatArray, alpha: float,
                  levels_ltp: int, levels_ltd: int, g_min: float, g_max: float,
                  sigma_s: float, v_read: float, i_max: float, i_min: float,
-                 normals: FloatArray, pos: int) -> int:
-    """dw = -alpha err u^T applied to one layer in place; returns the next noise position."""
+                 normals: FloatArray, pos: int, pulses: NDArray[np.int64] | None = None) -> int:
+    """dw = -alpha err u^T applied to one layer in place; returns the next noise position.
+    ``pulses`` (2,), if given, accumulates the LTP and LTD pulses sent."""
     dw = -alpha * err[:, None] * u[None, :]           # (C, R)
     if model == "software":
         layer.w[:] = np.clip(layer.w + dw, -1.0, 1.0)
@@ -93,6 +96,8 @@ def update_layer(model: str, layer: LayerState, err: FloatArray, u: FloatArray, 
         df = np.stack([dw / 2.0, -dw / 2.0])                           # push-pull pair
         n = round_half_away(df * np.where(df > 0, levels_ltp, levels_ltd)).astype(np.int64)
     n = np.where(u[None, None, :] != 0, n, 0)
+    if pulses is not None:
+        pulses += [int(n[n > 0].sum()), int(-n[n < 0].sum())]
     form = model == "neurosim"
     g = layer.g
     new = g.copy()
@@ -126,13 +131,18 @@ def train_step(model: str, x: FloatArray, label: int, l1: LayerState, l2: LayerS
                levels_ltp: int, levels_ltd: int, g_min: float, g_max: float, sigma_s: float,
                v_read: float, i_max: float, i_min: float, alpha1: float, alpha2: float,
                adc_bits: int, hidden_binary: bool, threshold: float,
-               normals: FloatArray, pos: int = 0) -> int:
-    """One image: forward, back-propagation, both layers' updates. Returns the noise position."""
+               normals: FloatArray, pos: int = 0,
+               pulses: NDArray[np.int64] | None = None) -> int:
+    """One image: forward, back-propagation, both layers' updates. Returns the noise position;
+    ``pulses`` (2, 2), if given, accumulates each layer's LTP and LTD pulses."""
     a1, _, a2 = forward(model, x, l1, l2, adc_bits, hidden_binary, threshold, i_max, i_min)
     target = (np.arange(a2.size) == label).astype(np.float64)
     s2 = -2.0 * a2 * (1.0 - a2) * (target - a2)
     s1 = a1 * (1.0 - a1) * (l2.w.T @ s2)
-    common = dict(levels_ltp=levels_ltp, levels_ltd=levels_ltd, g_min=g_min, g_max=g_max,
-                  sigma_s=sigma_s, v_read=v_read, i_max=i_max, i_min=i_min, normals=normals)
-    pos = update_layer(model, l1, s1, x, alpha1, pos=pos, **common)  # type: ignore[arg-type]
-    return update_layer(model, l2, s2, a1, alpha2, pos=pos, **common)  # type: ignore[arg-type]
+    common: dict[str, Any] = dict(levels_ltp=levels_ltp, levels_ltd=levels_ltd, g_min=g_min,
+                                  g_max=g_max, sigma_s=sigma_s, v_read=v_read, i_max=i_max,
+                                  i_min=i_min, normals=normals)
+    p1 = None if pulses is None else pulses[0]
+    p2 = None if pulses is None else pulses[1]
+    pos = update_layer(model, l1, s1, x, alpha1, pos=pos, pulses=p1, **common)
+    return update_layer(model, l2, s2, a1, alpha2, pos=pos, pulses=p2, **common)

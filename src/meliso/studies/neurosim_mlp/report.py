@@ -48,7 +48,8 @@ def write_outputs(root: Path, config: NeurosimMlpConfig, rows: list[dict[str, An
         f"reports ({ref['source']}).\n",
         f"**Protocol change**: `{config.dataset}` — {train} training images (MLP_NeuroSim: "
         f"60 000) and {test} test images (10 000)"
-        + (", so each image is seen about 2 times per epoch instead of 0.13." if
+        + (f", so each training image is seen about {config.images_per_epoch / 4000:.2g} "
+           f"times per epoch instead of {config.images_per_epoch / 60000:.2g}." if
            config.dataset == "mnist5k" else ".")
         + " Accuracy is the last epoch's test accuracy in %, as the manual reports it: the "
         "mean over runs ± their spread (sample standard deviation) [95 % Wilson interval of "
