@@ -361,3 +361,27 @@ def test_a_test_sample_is_drawn_at_random_not_the_first_images():
     assert res.test_images == 12
     pick = np.random.default_rng(np.random.SeedSequence([0, 1])).permutation(40)[:12]
     assert len(set(y_test[pick])) > 3               # not the first three classes only
+
+
+def test_full_mnist_is_read_from_data_dir(tmp_path):
+    """``dataset="mnist"`` reads the four IDX files of a --data-dir folder (written here with
+    a few images), and its patches go through the same trainer."""
+    import gzip
+
+    from meliso.data.idx import IMAGES_MAGIC, LABELS_MAGIC
+
+    def idx(magic, dims, payload):
+        return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims) + payload
+
+    rng = np.random.default_rng(3)
+    for prefix, n in (("train", 30), ("t10k", 10)):
+        images = (rng.random((n, 28, 28)) * 255).astype(np.uint8)
+        (tmp_path / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(idx(IMAGES_MAGIC, (n, 28, 28), images.tobytes())))
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            idx(LABELS_MAGIC, (n,), bytes(rng.integers(0, 10, n).tolist())))
+    res = train_insitu("EpiRAM", model="neurosim", dataset="mnist", data_dir=str(tmp_path),
+                       epochs=1, images_per_epoch=20)
+    assert res.test_images == 10 and res.counts[0].pulses_ltp + res.counts[0].pulses_ltd > 0
+    with pytest.raises(FileNotFoundError, match="needs --data-dir"):  # exit 2 in the CLI
+        train_insitu("EpiRAM", dataset="mnist", epochs=1)
