@@ -202,7 +202,7 @@ def test_reproduce_cim_refuses_a_model_and_takes_seeds_as_test_samples(tmp_path,
     from meliso.studies.bnn_tnn import run as cim_run
 
     res = _run("reproduce", "cim", "--model", "physics", "--out", str(tmp_path / "a"))
-    assert res.exit_code == 2 and "--model applies to the meliso study" in res.output
+    assert res.exit_code == 2 and "--model applies to the meliso and neurosim-mlp" in res.output
     seen = {}
 
     def fake(folder, **kwargs):

