@@ -86,3 +86,13 @@ def finish_report(root: Path, text: list[str], figures: list[tuple[str, str, str
     atomic_write_text(report, "\n".join(text))
     write_html_report(report, title=title)
     return report
+
+
+def rebuild_study(root: Path, config_type: type[M], write_outputs: Any) -> Path:
+    """``meliso report`` of a study that is one run folder: its outputs again from the
+    stored settings and results (a quick run's settings are named ``...-quick``)."""
+    from ..experiments.store import read_results
+
+    config = stored_config(root, config_type)
+    return Path(write_outputs(root, config, read_results(root),
+                              quick=str(getattr(config, "name", "")).endswith("-quick")))

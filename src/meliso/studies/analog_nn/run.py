@@ -10,8 +10,8 @@ from ..._validation import validate_model
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
-from ...experiments.store import RunStore, read_results
-from .._shared import cached_dataset, stored_config, test_images
+from ...experiments.store import RunStore
+from .._shared import cached_dataset, rebuild_study, test_images
 from .report import write_outputs
 from .study import (
     STUDY,
@@ -59,6 +59,4 @@ def reproduce_analog_nn(
 
 def rebuild_analog_nn(root: Path) -> Path:
     """``meliso report`` of the study's folder: its outputs again from the stored results."""
-    config = stored_config(root, AnalogNnConfig)
-    return write_outputs(root, config, read_results(root),
-                         quick=config.name.endswith("-quick"))
+    return rebuild_study(root, AnalogNnConfig, write_outputs)

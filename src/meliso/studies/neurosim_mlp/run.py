@@ -9,8 +9,8 @@ from ..._validation import validate_model
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
-from ...experiments.store import RunStore, read_results
-from .._shared import stored_config
+from ...experiments.store import RunStore
+from .._shared import rebuild_study
 from .report import write_outputs
 from .study import STUDY, NeurosimMlpConfig, compute_point, quick_config, study_points
 
@@ -51,6 +51,4 @@ def reproduce_neurosim_mlp(
 
 def rebuild_neurosim_mlp(root: Path) -> Path:
     """``meliso report`` of the study's folder: its outputs again from the stored results."""
-    config = stored_config(root, NeurosimMlpConfig)
-    return write_outputs(root, config, read_results(root),
-                         quick=config.name.endswith("-quick"))
+    return rebuild_study(root, NeurosimMlpConfig, write_outputs)
