@@ -71,9 +71,11 @@ def _meliso_warnings() -> Iterator[None]:
         yield
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a command whose bad input, file-system and memory failures are one clear line
-    and exit code 2, never a traceback."""
+def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any
+            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command (on ``group``, a sub-command group, or the top level) whose bad
+    input, file-system and memory failures are one clear line and exit code 2, never a
+    traceback."""
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def guarded(*a: Any, **k: Any) -> Any:
@@ -91,7 +93,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
                 except MemoryError:
                     fail("out of memory: lower the sizes (the estimate before allocating "
                          "missed this case; please report it)")
-        return app.command(*args, **kwargs)(guarded)
+        return (group or app).command(*args, **kwargs)(guarded)
     return register
 
 

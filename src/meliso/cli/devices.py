@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import typer
+
 from ..devices import AnalogDevice, all_presets
-from ._common import JsonOpt, command, out, show, table, title
+from ._app import app
+from ._common import JsonOpt, SeedOpt, command, out, show, table, title
 
 
 @command()
@@ -30,3 +35,55 @@ def devices(as_json: JsonOpt = False) -> None:
     title("Binary devices (LRS/HRS)")
     out.print(binary)
     out.print("Citations: meliso devices --json")
+
+
+device_app = typer.Typer(help="Your own device: fit measured pulse responses, show a device.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(device_app, name="device")
+
+Data = Annotated[str, typer.Argument(help="CSV of conductance after each pulse (long form: "
+                                     "pulse, direction, conductance_s[, cycle, device]; or "
+                                     "two columns up, down)")]
+OutFile = Annotated[str | None, typer.Option(help="device file to write (.yaml); default: "
+                                             "DATA's name with .yaml, in this folder")]
+Units = Annotated[str, typer.Option(help="units of the conductances: S | mS | uS | nS | "
+                                    "normalised (then --g-min-s and --g-max-s)")]
+GMin = Annotated[float | None, typer.Option(help="G_min of normalised data, S")]
+GMax = Annotated[float | None, typer.Option(help="G_max of normalised data, S")]
+Name = Annotated[str | None, typer.Option(help="the device's name (default: the file's)")]
+Resamples = Annotated[int, typer.Option(min=0, max=10_000, help="parametric bootstrap "
+                                        "resamples behind the standard errors")]
+VRead = Annotated[float, typer.Option(help="read voltage of the device, V")]
+RAccess = Annotated[float, typer.Option(help="access-transistor resistance in series, ohm")]
+ForceFile = Annotated[bool, typer.Option("--force", help="replace a device file meliso wrote")]
+
+
+@command("fit", group=device_app)
+def fit(data: Data, out: OutFile = None, units: Units = "S", g_min_s: GMin = None,
+        g_max_s: GMax = None, name: Name = None, v_read_v: VRead = 0.5,
+        r_access_ohm: RAccess = 0.0, resamples: Resamples = 100, seed: SeedOpt = 0,
+        force: ForceFile = False, as_json: JsonOpt = False) -> None:
+    """Fit NeuroSim's device model to measured LTP/LTD pulse trains; write a device file."""
+    from ..devices.device_fit import fit_file
+
+    result = fit_file(data, out=out, units=units, g_min_s=g_min_s, g_max_s=g_max_s, name=name,
+                      v_read_v=v_read_v, r_access_ohm=r_access_ohm, resamples=resamples,
+                      seed=seed, force=force)
+    show(f"device fit: {result['device']['name']}", result if as_json else _flat(result), as_json,
+         notes=list(result["warnings"]) or ["no warnings: the data look like the model"])
+
+
+def _flat(result: dict[str, Any]) -> dict[str, Any]:
+    """The fit as one table: the device's fields, then each branch's statistics."""
+    rows: dict[str, Any] = {"device file": result["file"]}
+    rows.update({k: v for k, v in result["device"].items()
+                 if k in ("r_on_ohm", "on_off_ratio", "levels_ltp", "levels_ltd", "nl_ltp",
+                          "nl_ltd", "sigma_c2c", "sigma_d2d")})
+    for branch in ("ltp", "ltd"):
+        b = result["fit"][branch]
+        rows[f"{branch} NL ± se"] = f"{b['nl_label']:.3g} ± {b['nl_label_se']:.2g}"
+        rows[f"{branch} sigma_c2c ± se"] = f"{b['sigma_c2c']:.4g} ± {b['sigma_c2c_se']:.2g}"
+        rows[f"{branch} R^2"] = round(b["r2"], 4)
+        rows[f"{branch} Ljung-Box p"] = round(b["ljung_box_p"], 4)
+    rows["warnings"] = len(result["warnings"])
+    return rows

@@ -20,6 +20,7 @@ from typing import Any
 from .._validation import ParameterError, validate_model
 from .analog import MAX_WEIGHT_BITS, AnalogDevice
 from .binary import BinaryDevice
+from .device_file import is_device_path, load_device_file
 
 Device = AnalogDevice | BinaryDevice
 
@@ -121,6 +122,9 @@ def get_device(device: str | Device, /, **overrides: Any) -> Device:
     if isinstance(device, AnalogDevice | BinaryDevice):
         base: dict[str, Any] = device.model_dump()
         model: type[AnalogDevice] | type[BinaryDevice] = type(device)
+    elif is_device_path(device):  # a device file (meliso device fit) where a name goes
+        file_device = load_device_file(device)
+        base, model = file_device.model_dump(), AnalogDevice
     else:
         name = _canonical(device)
         if name in _ANALOG:

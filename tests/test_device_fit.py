@@ -1,0 +1,186 @@
+"""Fitting NeuroSim's device model to measured pulse trains (meliso.devices.fitting): data
+simulated from known parameters are fitted back within their stated uncertainty, a preset
+survives preset -> data -> fit -> device file -> get_device, and malformed files are refused
+with clear errors.
+
+Tolerances. The data of a pulse-by-pulse measurement carry the device's own C-to-C noise, so
+an NL label is only known to within its statistical error, which the fit reports (a parametric
+bootstrap). A fitted label must lie within 4 standard errors of the truth (plus 0.05 for the
+label map's resolution), sigma_C2C within 4 standard errors plus 2 % of its value; the number
+of pulses is read exactly from the traces. Several seeds and both branches make a 4-sigma miss
+improbable (~1e-4 per comparison) while a biased estimator fails quickly.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from meliso._validation import ParameterError
+from meliso.cli import app
+from meliso.devices import TABLE_I, get_device
+from meliso.devices.device_file import MARKER, load_device_file
+from meliso.devices.fitting import Trace, fit_device, label_from_shape, simulate_traces
+from meliso.devices.measured import read_traces
+from meliso.devices.nonlinearity import shape_from_label
+
+
+def _check(fit, dev):
+    for branch, nl in ((fit.ltp, dev.nl_ltp), (fit.ltd, dev.nl_ltd)):
+        assert abs(branch.nl_label - nl) <= 4 * branch.nl_label_se + 0.05, (branch, nl)
+        assert abs(branch.sigma_c2c - dev.sigma_c2c) <= \
+            4 * branch.sigma_c2c_se + 0.02 * dev.sigma_c2c + 1e-12
+    assert round(fit.ltp.levels) == dev.levels_ltp and round(fit.ltd.levels) == dev.levels_ltd
+    assert fit.g_min_s == pytest.approx(dev.g_min_s, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", TABLE_I)
+def test_table_i_presets_are_fitted_back(name):
+    dev = get_device(name)
+    traces = simulate_traces(dev, np.random.default_rng(11), cycles=8)
+    _check(fit_device(traces, resamples=40, seed=1), dev)
+
+
+@pytest.mark.parametrize("nl_ltp, nl_ltd", [(-5.0, 5.0), (-1.0, 1.0), (0.0, 0.0), (1.0, -3.0),
+                                            (5.0, -5.0), (3.0, 2.0)])
+@pytest.mark.parametrize("sigma", [0.002, 0.02])
+def test_labels_from_minus_5_to_5_and_two_noise_levels(nl_ltp, nl_ltd, sigma):
+    dev = get_device("EpiRAM", nl_ltp=nl_ltp, nl_ltd=nl_ltd, sigma_c2c=sigma)
+    fit = fit_device(simulate_traces(dev, np.random.default_rng(3), cycles=3), resamples=30)
+    _check(fit, dev)
+
+
+def test_one_noiseless_cycle_is_exact():
+    dev = get_device("Ag:a-Si", sigma_c2c=0.0)
+    fit = fit_device(simulate_traces(dev, np.random.default_rng(0)), resamples=0)
+    assert fit.ltp.nl_label == pytest.approx(2.4, abs=1e-6)
+    assert fit.ltd.nl_label == pytest.approx(-4.88, abs=1e-6)
+    assert fit.ltp.sigma_c2c < 1e-6 and fit.ltp.r2 == pytest.approx(1.0)
+
+
+def test_label_map_inverts_the_shape_map():
+    for nl in (-9.0, -4.88, -0.04, 0.01, 0.5, 2.4, 9.0):
+        assert label_from_shape(float(shape_from_label(nl))) == pytest.approx(nl, rel=1e-9)
+
+
+def test_several_devices_give_device_to_device_variation():
+    dev = get_device("EpiRAM", sigma_d2d=0.8, sigma_c2c=0.005)
+    fit = fit_device(simulate_traces(dev, np.random.default_rng(5), cycles=2, devices=12),
+                     resamples=20)
+    assert fit.devices == 12 and 0.4 < fit.sigma_d2d < 1.4
+    calm = get_device("EpiRAM", sigma_c2c=0.005)
+    fit0 = fit_device(simulate_traces(calm, np.random.default_rng(5), cycles=2, devices=12),
+                      resamples=20)
+    assert fit0.sigma_d2d < 0.25
+
+
+def test_data_that_are_not_this_model_are_flagged():
+    k = np.arange(101)
+    sigmoid = 1e-6 + 9e-6 / (1 + np.exp(-(k - 50) / 8))          # an S-shaped LTP
+    down = 1e-5 - 9e-6 * k / 100
+    fit = fit_device([Trace("ltp", sigmoid), Trace("ltd", down)], resamples=0)
+    assert any("not white" in w for w in fit.warnings)
+    wrong = fit_device([Trace("ltp", down[::-1] * 0 + np.linspace(1e-5, 2e-6, 101)),
+                        Trace("ltd", down)], resamples=0)
+    assert any("do not move the way" in w for w in wrong.warnings)
+
+
+def _write_long(path, traces, units_col="conductance_s", scale=1.0):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["pulse", "direction", units_col, "cycle", "device"])
+        for t in traces:
+            for k, g in enumerate(t.g_s):
+                w.writerow([k, "up" if t.direction == "ltp" else "down", float(g) / scale,
+                            t.cycle, t.device])
+
+
+def test_preset_round_trip_through_a_device_file(tmp_path):
+    dev = get_device("TaOx/HfOx")
+    data = tmp_path / "taox.csv"
+    _write_long(data, simulate_traces(dev, np.random.default_rng(2), cycles=6))
+    out = tmp_path / "taox.yaml"
+    res = CliRunner().invoke(app, ["device", "fit", str(data), "--out", str(out),
+                                   "--resamples", "30", "--json"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().startswith(MARKER)
+    fitted = get_device(str(out))                       # a path wherever a name goes
+    assert fitted == load_device_file(out)
+    assert (fitted.levels_ltp, fitted.levels_ltd) == (128, 128)
+    assert fitted.r_on_ohm == pytest.approx(dev.r_on_ohm, rel=1e-6)
+    assert fitted.on_off_ratio == pytest.approx(dev.on_off_ratio, rel=1e-6)
+    assert abs(fitted.sigma_c2c - dev.sigma_c2c) < 0.003
+    text = out.read_text()
+    assert "data_sha256" in text and "meliso_version" in text and "ljung_box_p" in text
+    vmm = CliRunner().invoke(app, ["vmm", "--device", str(out), "--trials", "5", "--json"])
+    assert vmm.exit_code == 0, vmm.output
+    again = CliRunner().invoke(app, ["device", "fit", str(data), "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("device: {}\n")
+    foreign = CliRunner().invoke(app, ["device", "fit", str(data), "--out", str(mine),
+                                       "--force"])
+    assert foreign.exit_code == 2 and "did not write it" in foreign.output
+    assert mine.read_text() == "device: {}\n"          # never touched
+
+
+def test_two_column_layout_and_units(tmp_path):
+    dev = get_device("EpiRAM")
+    tr = simulate_traces(dev, np.random.default_rng(4))
+    up, down = tr[0].g_s, tr[1].g_s
+    path = tmp_path / "two.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["up", "down"])
+        for a, b in zip(up * 1e6, down * 1e6, strict=True):   # microsiemens
+            w.writerow([a, b])
+    traces = read_traces(path, units="uS")
+    np.testing.assert_allclose(traces[0].g_s if traces[0].direction == "ltd" else
+                               traces[1].g_s, down, rtol=1e-12)
+    norm = tmp_path / "norm.csv"
+    with open(norm, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ltp", "ltd"])
+        for a, b in zip(up, down, strict=True):
+            w.writerow([(a - dev.g_min_s) / dev.g_range_s, (b - dev.g_min_s) / dev.g_range_s])
+    with pytest.raises(ParameterError, match="g_min_s and g_max_s"):
+        read_traces(norm, units="normalised")
+    back = read_traces(norm, units="normalised", g_min_s=dev.g_min_s, g_max_s=dev.g_max_s)
+    np.testing.assert_allclose(back[0].g_s, up if back[0].direction == "ltp" else down,
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("pulse,direction,conductance_s\n", "no data rows"),
+    ("pulse,direction,current\n0,up,1\n", "conductance_s"),
+    ("pulse,direction,conductance_s\n0,sideways,1e-6\n", "direction 'sideways'"),
+    ("pulse,direction,conductance_s\n0,up,nan\n", "not a finite number"),
+    ("pulse,direction,conductance_s\n0,up,abc\n", "not a number"),
+    ("pulse,direction,conductance_s\n0,up,-1e-6\n", "allowed > 0"),
+    ("pulse,direction,conductance_s\n0,up,1e-6\n2,up,2e-6\n", "without gaps"),
+    ("up,down\n1e-6,\n2e-6,1e-6\n", "after an empty cell"),
+    ("a,b\n1,2\n", "two columns up and down"),
+])
+def test_malformed_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ParameterError, match=message):
+        read_traces(path)
+
+
+def test_too_few_pulses_and_one_direction_are_refused(tmp_path):
+    up = np.linspace(1e-6, 1e-5, 5)
+    with pytest.raises(ParameterError, match="at least 8"):
+        fit_device([Trace("ltp", up), Trace("ltd", up[::-1])], resamples=0)
+    with pytest.raises(ParameterError, match="LTP traces only"):
+        fit_device([Trace("ltp", np.linspace(1e-6, 1e-5, 50))], resamples=0)
+    path = tmp_path / "one.csv"
+    _write_long(path, [Trace("ltp", np.linspace(1e-6, 1e-5, 50))])
+    res = CliRunner().invoke(app, ["device", "fit", str(path), "--out", str(tmp_path / "o.yaml")])
+    assert res.exit_code == 2 and "both LTP" in res.output
+    assert not (tmp_path / "o.yaml").exists()
+    assert math.isfinite(get_device("EpiRAM").g_min_s)
