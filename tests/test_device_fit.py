@@ -116,8 +116,11 @@ def test_preset_round_trip_through_a_device_file(tmp_path):
     assert abs(fitted.sigma_c2c - dev.sigma_c2c) < 0.003
     text = out.read_text()
     assert "data_sha256" in text and "meliso_version" in text and "ljung_box_p" in text
-    vmm = CliRunner().invoke(app, ["vmm", "--device", str(out), "--trials", "5", "--json"])
-    assert vmm.exit_code == 0, vmm.output
+    for cmd in (["vmm", "--device", str(out), "--trials", "5", "--json"],
+                ["matvec", "--device", str(out), "--vectors", "2", "--json"],
+                ["learn", str(out), "--epochs", "1", "--images", "50", "--json"]):
+        used = CliRunner().invoke(app, cmd)
+        assert used.exit_code == 0, (cmd, used.output)
     again = CliRunner().invoke(app, ["device", "fit", str(data), "--out", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
     mine = tmp_path / "mine.yaml"
@@ -184,3 +187,44 @@ def test_too_few_pulses_and_one_direction_are_refused(tmp_path):
     assert res.exit_code == 2 and "both LTP" in res.output
     assert not (tmp_path / "o.yaml").exists()
     assert math.isfinite(get_device("EpiRAM").g_min_s)
+
+
+def test_a_device_file_in_an_experiment_is_cached_by_its_content(tmp_path, monkeypatch):
+    from meliso._validation import validate_model
+    from meliso.devices.device_file import write_device_file
+    from meliso.experiments import ExperimentConfig
+    from meliso.experiments.runner import run_experiment
+
+    monkeypatch.chdir(tmp_path)
+    write_device_file("cell.yaml", get_device("EpiRAM", name="cell"))
+    cfg = validate_model(ExperimentConfig, {
+        "name": "cells", "trials": 5, "rows": 8, "cols": 8, "base": {"device": "cell.yaml"},
+        "sweep": {"grid": {"device": ["cell.yaml", "EpiRAM"]}}})
+    first = run_experiment(cfg, tmp_path / "run", report=False)
+    assert first.computed == 2
+    assert run_experiment(cfg, tmp_path / "run", report=False).computed == 0
+    write_device_file("cell.yaml", get_device("EpiRAM", name="cell", nl_ltp=3.0), force=True)
+    again = run_experiment(cfg, tmp_path / "run", report=False)
+    assert (again.computed, again.cached) == (1, 1)   # the file's point, not the preset's
+
+
+def test_device_show_draws_the_curves_with_the_fitted_data(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    dev = get_device("AlOx/HfO2")
+    _write_long(tmp_path / "alox.csv", simulate_traces(dev, np.random.default_rng(8), cycles=3))
+    runner = CliRunner()
+    assert runner.invoke(app, ["device", "fit", "alox.csv", "--resamples", "5"]).exit_code == 0
+    res = runner.invoke(app, ["device", "show", "alox.yaml", "--figure", "fig", "--cycles",
+                              "50", "--json"])
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)
+    assert rec["data"].endswith("alox.csv")        # found beside the device file, same SHA-256
+    assert (tmp_path / "fig.png").stat().st_size > 0 and (tmp_path / "fig.pdf").exists()
+    assert "measured traces" in rec["caption"]
+    again = runner.invoke(app, ["device", "show", "EpiRAM", "--figure", "fig"])
+    assert again.exit_code == 2 and "--force" in again.output
+    fields = json.loads(runner.invoke(app, ["device", "show", "EpiRAM", "--json"]).stdout)
+    assert fields["device"]["levels_ltp"] == 64
+    assert runner.invoke(app, ["device", "show", "ReRAM-1"]).exit_code == 2

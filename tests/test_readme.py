@@ -73,7 +73,12 @@ def _command(args: list[str]) -> tuple[Any, list[str]]:
         return group, args
     command = group.get_command(group.context_class(group), args[0])
     assert command is not None, f"no command {args[0]!r}"
-    return command, args[1:]
+    rest = args[1:]
+    while rest and hasattr(command, "get_command"):  # a command group: meliso device fit ...
+        sub = command.get_command(command.context_class(command), rest[0])
+        assert sub is not None, f"no command {rest[0]!r} in {args[0]!r}"
+        command, rest = sub, rest[1:]
+    return command, rest
 
 
 SYNOPSIS = re.compile(r"\[(--[\w-]+)")

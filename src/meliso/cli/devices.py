@@ -87,3 +87,27 @@ def _flat(result: dict[str, Any]) -> dict[str, Any]:
         rows[f"{branch} Ljung-Box p"] = round(b["ljung_box_p"], 4)
     rows["warnings"] = len(result["warnings"])
     return rows
+
+
+DeviceName = Annotated[str, typer.Argument(help="a preset name or a device file (.yaml)")]
+Figure = Annotated[str | None, typer.Option(help="write the pulse-response figure here "
+                                            "(.png and .pdf)")]
+DataOpt = Annotated[str | None, typer.Option("--data", help="measured traces to draw on top "
+                                             "(default: the data file a device file names)")]
+Cycles = Annotated[int, typer.Option(min=10, max=100_000, help="simulated cycles behind the "
+                                     "C-to-C band")]
+
+
+@command("show", group=device_app)
+def show_cmd(device: DeviceName, figure: Figure = None, data: DataOpt = None,
+             cycles: Cycles = 200, seed: SeedOpt = 0, force: ForceFile = False,
+             as_json: JsonOpt = False) -> None:
+    """A device's fields, and its LTP/LTD pulse response as a figure (--figure)."""
+    from ..devices.device_fit import show_device
+
+    result = show_device(device, data=data, out=figure, cycles=cycles, seed=seed, force=force)
+    record = dict(result["device"])
+    if "figure" in result:
+        record["figure"] = ", ".join(result["figure"])
+    show(f"device {record['name']}", result if as_json else record, as_json,
+         notes=[result["caption"]] if "caption" in result else None)

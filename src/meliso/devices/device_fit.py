@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .._validation import validate_model
+from .._validation import ParameterError, validate_model
 from .analog import AnalogDevice
 from .device_file import write_device_file
 from .fitting import fit_device
@@ -37,3 +37,65 @@ def fit_file(data: str | Path, *, out: str | Path | None = None, units: str = "S
     written = write_device_file(target, device, fit=stats, provenance=provenance, force=force)
     return {"file": str(written), "device": device.model_dump(), "fit": stats,
             "warnings": list(fit.warnings), "provenance": provenance}
+
+
+def curve_bands(device: AnalogDevice, cycles: int, seed: int
+                ) -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any]]:
+    """(median, 5th, 95th percentile) of the conductance after each pulse over ``cycles``
+    simulated LTP and LTD trains of the device (its C-to-C included), per branch."""
+    import numpy as np
+
+    from .fitting import simulate_traces
+
+    traces = simulate_traces(device, np.random.default_rng(seed), cycles=cycles)
+    out = []
+    for direction in ("ltp", "ltd"):
+        g = np.stack([t.g_s for t in traces if t.direction == direction])
+        out.append((np.median(g, axis=0), np.percentile(g, 5, axis=0),
+                    np.percentile(g, 95, axis=0)))
+    return out[0], out[1]
+
+
+def show_device(device: str, *, data: str | Path | None = None, out: str | Path | None = None,
+                cycles: int = 200, seed: int = 0, force: bool = False) -> dict[str, Any]:
+    """``meliso device show``: the device's fields and, for a figure, its pulse response
+    (``out``.png and .pdf) with the measured traces on top: ``data``, or the data file a
+    device file names when it sits beside it with the same SHA-256."""
+    from ..analysis.plots import pulse_response, save_figure
+    from .device_file import is_device_path
+    from .presets import get_device
+
+    dev = get_device(device)
+    if not isinstance(dev, AnalogDevice):
+        raise ParameterError(f"device = {dev.name!r} is binary: it has no pulse response")
+    result: dict[str, Any] = {"device": dev.model_dump()}
+    if out is None:
+        return result
+    if data is None and is_device_path(device):
+        data = _provenance_data(Path(device))
+    measured = [(t.direction, t.g_s) for t in read_traces(data)] if data is not None else []
+    stem = Path(out).with_suffix("")
+    for ext in (".png", ".pdf"):
+        target = stem.with_suffix(ext)
+        if target.exists() and not force:
+            raise ParameterError(f"{target} exists: use --force to replace it")
+    ltp, ltd = curve_bands(dev, cycles, seed)
+    fig, caption = pulse_response(ltp, ltd, name=dev.name, sigma_c2c=dev.sigma_c2c,
+                                  data=measured)
+    paths = save_figure(fig, stem)
+    result.update({"figure": [str(p) for p in paths], "caption": caption,
+                   "data": None if data is None else str(data)})
+    return result
+
+
+def _provenance_data(path: Path) -> Path | None:
+    from .._yaml import load_yaml_text
+
+    doc = load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+    prov = doc.get("provenance") if isinstance(doc, dict) else None
+    if not isinstance(prov, dict) or not isinstance(prov.get("data_file"), str):
+        return None
+    candidate = path.parent / Path(prov["data_file"]).name
+    if candidate.is_file() and sha256_file(candidate) == prov.get("data_sha256"):
+        return candidate
+    return None

@@ -52,6 +52,7 @@ from ..analysis.fits import FAMILIES
 from ..analysis.stats import BOOTSTRAP_RESAMPLES
 from ..core import AnalogCoreConfig
 from ..devices import AnalogDevice, BinaryDevice, get_device
+from ..devices.device_file import is_device_path, load_device_file
 from ..workloads import POPULATION_DEFAULTS, check_population_memory
 from .rundir import NAME_PATTERN
 
@@ -72,7 +73,8 @@ class BaseSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-    device: str = Field("Ag:a-Si", description="device preset name")
+    device: str = Field("Ag:a-Si", description="device preset name, or a device file "
+                        "(.yaml, meliso device fit) relative to the working folder")
     model: str = Field("physics", description="read model (meliso.core.readmodel): physics or "
                        "neurosim")
     set: dict[str, Any] = Field(default_factory=dict, description="device field overrides")
@@ -284,14 +286,23 @@ def resolve_point(config: ExperimentConfig, params: dict[str, Any],
                                     {**POPULATION_DEFAULTS, **state["core"]})
             if checked is not None:
                 checked.add(identity)
-        preset = get_device(state["device"]).name  # canonical name, whatever `set` renames
+        overrides = dict(state["set"])
+        if is_device_path(state["device"]):
+            # a device file: its fields go into the point's identity, so a point cached with
+            # one version of the file is never reused for another
+            preset = state["device"]
+            fields = load_device_file(preset).model_dump()
+            fields.pop("kind", None)
+            overrides = {**fields, **overrides}
+        else:
+            preset = get_device(state["device"]).name  # canonical name, whatever `set` renames
     except ParameterError as exc:
         where = f"point {params}" if params else "base settings"
         raise ParameterError(f"{where}: {exc}") from None
     return PointSpec(
         params=tuple(params.items()),
         device=preset,
-        device_overrides=tuple(sorted(state["set"].items())),
+        device_overrides=tuple(sorted(overrides.items())),
         core=tuple(sorted(state["core"].items())),
         trials=config.trials, rows=config.rows, cols=config.cols, seed=config.seed,
         families=config.families, bootstrap=config.bootstrap,

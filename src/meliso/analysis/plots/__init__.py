@@ -12,12 +12,14 @@
 - Style (:mod:`.style`): Okabe-Ito colours with markers (:func:`series_style`), axis labels
   with units and legends in words for sweep parameters (:func:`axis_label`,
   :func:`value_label`, :func:`settings_label`), :func:`save_figure` (PNG and PDF).
+- :func:`pulse_response`: a device's LTP/LTD curves with their C-to-C band and data.
 - :func:`figure_problems`: the structural checks every meliso figure passes.
 
 Every builder returns ``(figure, caption)``; the caption says what the axes leave out.
 """
 
 from .check import INSET, figure_problems
+from .devices import pulse_response
 from .populations import box_plots, error_axis, histogram_grid, overlaid_densities, spread_against
 from .style import (
     DENSITY_LABEL,
@@ -34,5 +36,5 @@ from .style import (
 
 __all__ = ["DENSITY_LABEL", "ERROR_LABEL", "INSET", "PALETTE", "axis_label", "axis_values",
            "box_plots", "error_axis", "figure_legend", "figure_problems", "histogram_grid",
-           "overlaid_densities",
+           "overlaid_densities", "pulse_response",
            "save_figure", "series_style", "settings_label", "spread_against", "value_label"]
