@@ -228,3 +228,21 @@ def test_device_show_draws_the_curves_with_the_fitted_data(tmp_path, monkeypatch
     fields = json.loads(runner.invoke(app, ["device", "show", "EpiRAM", "--json"]).stdout)
     assert fields["device"]["levels_ltp"] == 64
     assert runner.invoke(app, ["device", "show", "ReRAM-1"]).exit_code == 2
+
+
+def test_a_device_file_point_needs_no_file_on_the_worker(tmp_path, monkeypatch):
+    """The point carries every field of the file: computing it after the file is gone (a
+    worker on another machine) gives the file's device."""
+    from meliso._validation import validate_model
+    from meliso.devices.device_file import write_device_file
+    from meliso.experiments import ExperimentConfig, resolve_point
+    from meliso.experiments.runner import point_device
+
+    monkeypatch.chdir(tmp_path)
+    dev = get_device("TaOx/HfOx", name="cell", nl_ltp=1.25, sigma_c2c=0.01)
+    write_device_file("cell.yaml", dev)
+    cfg = validate_model(ExperimentConfig, {"name": "c", "trials": 5, "rows": 8, "cols": 8,
+                                            "base": {"device": "cell.yaml"}})
+    spec = resolve_point(cfg, {})
+    (tmp_path / "cell.yaml").unlink()
+    assert point_device(spec) == dev

@@ -29,7 +29,8 @@ from .._validation import ParameterError
 from ..analysis import summarize
 from ..analysis.fits import fit_distributions
 from ..analysis.stats import bootstrap_intervals
-from ..devices import get_device
+from ..devices import Device, get_device
+from ..devices.device_file import is_device_path
 from ..workloads import vmm_population
 from .config import ExperimentConfig, PointSpec
 from .executor import SERIAL, Executor, Session, open_session
@@ -44,6 +45,16 @@ NUMERICAL_FAILURES = (ParameterError, FloatingPointError, OverflowError, ZeroDiv
                       np.linalg.LinAlgError)
 
 
+
+def point_device(spec: PointSpec) -> Device:
+    """The point's device. A device file's point carries every field of the file in its
+    overrides (its identity), so the file itself is not read again: a worker that cannot see it
+    (another machine of a Dask cluster) computes the same device."""
+    overrides = dict(spec.device_overrides)
+    if is_device_path(spec.device):
+        return get_device("ideal", **overrides)
+    return get_device(spec.device, **overrides)
+
 def compute_point(spec: PointSpec) -> tuple[dict[str, Any], NDArray[np.float64]]:
     """Simulate and analyse one point: its record (statistics, fits) and its error vector.
 
@@ -57,7 +68,7 @@ def compute_point(spec: PointSpec) -> tuple[dict[str, Any], NDArray[np.float64]]
     workload = np.random.default_rng(np.random.SeedSequence([spec.seed, 0]))
     noise = np.random.default_rng(np.random.SeedSequence([spec.seed, 1, spec.device_seed]))
     try:
-        device = get_device(spec.device, **dict(spec.device_overrides))
+        device = point_device(spec)
         with np.errstate(all="ignore"):
             pop = vmm_population(device, trials=spec.trials, rows=spec.rows, cols=spec.cols,
                                  rng=workload, device_rng=noise, **dict(spec.core))
