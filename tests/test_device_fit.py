@@ -246,3 +246,45 @@ def test_a_device_file_point_needs_no_file_on_the_worker(tmp_path, monkeypatch):
     spec = resolve_point(cfg, {})
     (tmp_path / "cell.yaml").unlink()
     assert point_device(spec) == dev
+
+
+def test_review_fixes_files_and_inputs(tmp_path, monkeypatch):
+    """A dotted --figure name never overwrites existing figures without --force; a fit made in
+    other units is drawn in them; malformed inputs that used to crash are clear errors; the
+    studies refuse device files (their cached points are keyed by name)."""
+    import time
+
+    from meliso._validation import validate_model
+    from meliso.studies.neurosim_mlp.study import NeurosimMlpConfig
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for ext in ("png", "pdf"):
+        (tmp_path / f"fig.v2.{ext}").write_text("precious")
+    res = runner.invoke(app, ["device", "show", "EpiRAM", "--figure", "fig.v2.png",
+                              "--cycles", "10"])
+    assert res.exit_code == 2 and "--force" in res.output
+    assert (tmp_path / "fig.v2.png").read_text() == "precious"
+    dev = get_device("EpiRAM")
+    tr = simulate_traces(dev, np.random.default_rng(4), cycles=2)
+    _write_long(tmp_path / "us.csv", tr, units_col="conductance", scale=1e-6)   # in µS
+    assert runner.invoke(app, ["device", "fit", "us.csv", "--units", "uS", "--resamples",
+                               "0"]).exit_code == 0
+    shown = runner.invoke(app, ["device", "show", "us.yaml", "--figure", "us", "--cycles",
+                                "10", "--json"])
+    assert shown.exit_code == 0, shown.output            # read back in µS, not in S
+    (tmp_path / "empty.csv").write_text("up,down\n1e-6,\n2e-6,\n")
+    (tmp_path / "long.csv").write_text("up,down\n" + "x" * 200_000 + ",1\n")
+    (tmp_path / "dup.csv").write_text("up,down,up\n1,2,3\n")
+    (tmp_path / "neg.csv").write_text("pulse,direction,conductance_s\n-1,up,1e-6\n0,up,2e-6\n")
+    for name, message in (("empty.csv", "holds 0 value"), ("long.csv", "readable CSV"),
+                          ("dup.csv", "twice"), ("neg.csv", "run 0, 1, 2")):
+        with pytest.raises(ParameterError, match=message):
+            read_traces(tmp_path / name)
+    with pytest.raises(ParameterError, match="studies run presets"):
+        validate_model(NeurosimMlpConfig, {"devices": ["us.yaml"]})
+    k = np.arange(65)
+    t0 = time.perf_counter()
+    fit = fit_device([Trace("ltp", 1e-6 + 1e-7 * k), Trace("ltd", 1e-6 + 1e-7 * k[::-1])],
+                     resamples=4)
+    assert time.perf_counter() - t0 < 10 and abs(fit.ltp.nl_label) < 0.01  # noiseless, linear

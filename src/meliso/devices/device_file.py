@@ -30,15 +30,31 @@ def is_device_path(name: str) -> bool:
     return name.lower().endswith(SUFFIXES)
 
 
-def load_device_file(path: str | Path) -> AnalogDevice:
-    """The device of a device file (its ``device`` mapping, validated)."""
+#: Largest device file read (they are a few kilobytes).
+MAX_FILE_BYTES = 1 << 20
+
+
+def read_device_document(path: str | Path) -> dict[str, Any]:
+    """A device file's YAML mapping, its size checked before it is read."""
     from .._yaml import load_yaml_text
 
     p = Path(path)
     if not p.is_file():
         raise ParameterError(f"device file {p} does not exist")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise ParameterError(f"{p} is {p.stat().st_size} bytes: a device file is at most "
+                             f"{MAX_FILE_BYTES}")
     data = load_yaml_text(p.read_text(encoding="utf-8"), str(p))
-    if not isinstance(data, dict) or not isinstance(data.get("device"), dict):
+    if not isinstance(data, dict):
+        raise ParameterError(f"{p} is not a meliso device file: it needs a 'device' mapping")
+    return data
+
+
+def load_device_file(path: str | Path) -> AnalogDevice:
+    """The device of a device file (its ``device`` mapping, validated)."""
+    p = Path(path)
+    data = read_device_document(p)
+    if not isinstance(data.get("device"), dict):
         raise ParameterError(f"{p} is not a meliso device file: it needs a 'device' mapping "
                              "of AnalogDevice fields (written by meliso device fit)")
     fields = dict(data["device"])
@@ -70,7 +86,8 @@ def write_device_file(path: str | Path, device: AnalogDevice, *, fit: dict[str, 
     if p.suffix.lower() not in SUFFIXES:
         raise ParameterError(f"{p}: a device file ends in .yaml or .yml")
     if p.exists():
-        first = p.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        with p.open("rb") as fh:
+            first = fh.readline(len(MARKER) + 2).decode("utf-8", errors="replace")
         if first.strip() != MARKER:
             raise ParameterError(f"{p} exists and meliso did not write it: choose another --out")
         if not force:

@@ -12,6 +12,9 @@ from .device_file import write_device_file
 from .fitting import fit_device
 from .measured import read_traces, sha256_file
 
+#: Most pulses ``meliso device show`` simulates for its band.
+MAX_SHOW_PULSES = 5_000_000
+
 
 def fit_file(data: str | Path, *, out: str | Path | None = None, units: str = "S",
              g_min_s: float | None = None, g_max_s: float | None = None,
@@ -32,7 +35,8 @@ def fit_file(data: str | Path, *, out: str | Path | None = None, units: str = "S
              "resamples": resamples}
     for branch in ("ltp", "ltd"):
         stats[branch]["warnings"] = list(stats[branch]["warnings"])
-    provenance = {"data_file": path.name, "data_sha256": sha256_file(path), "units": units}
+    provenance = {"data_file": path.name, "data_sha256": sha256_file(path), "units": units,
+                  "g_min_s": g_min_s, "g_max_s": g_max_s}
     target = Path(out) if out is not None else Path(path.stem + ".yaml")
     written = write_device_file(target, device, fit=stats, provenance=provenance, force=force)
     return {"file": str(written), "device": device.model_dump(), "fit": stats,
@@ -71,14 +75,24 @@ def show_device(device: str, *, data: str | Path | None = None, out: str | Path 
     result: dict[str, Any] = {"device": dev.model_dump()}
     if out is None:
         return result
+    units: dict[str, Any] = {}
     if data is None and is_device_path(device):
-        data = _provenance_data(Path(device))
-    measured = [(t.direction, t.g_s) for t in read_traces(data)] if data is not None else []
-    stem = Path(out).with_suffix("")
-    for ext in (".png", ".pdf"):
-        target = stem.with_suffix(ext)
+        data, units = _provenance_data(Path(device))
+    measured = ([(t.direction, t.g_s) for t in read_traces(data, **units)]
+                if data is not None else [])
+    name = str(out)
+    for ext in (".png", ".pdf"):  # "fig.png" and "fig" both mean fig.png + fig.pdf
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+    stem = Path(name)
+    for ext in ("png", "pdf"):  # exactly the paths save_figure writes
+        target = Path(f"{stem}.{ext}")
         if target.exists() and not force:
             raise ParameterError(f"{target} exists: use --force to replace it")
+    pulses = (dev.levels_ltp + dev.levels_ltd) * cycles
+    if pulses > MAX_SHOW_PULSES:
+        raise ParameterError(f"(levels_ltp + levels_ltd) x cycles = {pulses} simulated pulses: "
+                             f"allowed at most {MAX_SHOW_PULSES} (lower --cycles)")
     ltp, ltd = curve_bands(dev, cycles, seed)
     fig, caption = pulse_response(ltp, ltd, name=dev.name, sigma_c2c=dev.sigma_c2c,
                                   data=measured)
@@ -88,14 +102,18 @@ def show_device(device: str, *, data: str | Path | None = None, out: str | Path 
     return result
 
 
-def _provenance_data(path: Path) -> Path | None:
-    from .._yaml import load_yaml_text
+def _provenance_data(path: Path) -> tuple[Path | None, dict[str, Any]]:
+    """The data file a device file names, if it sits beside it with the same SHA-256 (and is
+    no larger than a data file may be), with the units it was read in."""
+    from .device_file import read_device_document
+    from .measured import MAX_BYTES
 
-    doc = load_yaml_text(path.read_text(encoding="utf-8"), str(path))
-    prov = doc.get("provenance") if isinstance(doc, dict) else None
+    prov = read_device_document(path).get("provenance")
     if not isinstance(prov, dict) or not isinstance(prov.get("data_file"), str):
-        return None
+        return None, {}
     candidate = path.parent / Path(prov["data_file"]).name
-    if candidate.is_file() and sha256_file(candidate) == prov.get("data_sha256"):
-        return candidate
-    return None
+    if not candidate.is_file() or candidate.stat().st_size > MAX_BYTES \
+            or sha256_file(candidate) != prov.get("data_sha256"):
+        return None, {}
+    units = {k: prov[k] for k in ("units", "g_min_s", "g_max_s") if prov.get(k) is not None}
+    return candidate, units

@@ -68,13 +68,19 @@ def read_traces(path: str | Path, *, units: str = "S", g_min_s: float | None = N
     if p.stat().st_size > MAX_BYTES:
         raise ParameterError(f"{p} is {p.stat().st_size} bytes: allowed at most {MAX_BYTES}")
     text = p.read_bytes().decode("utf-8-sig", errors="strict")
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise ParameterError(f"{p} is not a readable CSV file ({exc})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise ParameterError(f"{p} holds no data rows (a header line, then one row per pulse)")
     if len(rows) > MAX_ROWS:
         raise ParameterError(f"{p} has {len(rows)} rows: allowed at most {MAX_ROWS}")
     header = [h.strip().lower() for h in rows[0]]
+    named = [h for h in header if h]
+    if len(set(named)) != len(named):
+        raise ParameterError(f"{p}: the header names a column twice ({rows[0]})")
     to_s = _scale(units, g_min_s, g_max_s)
     if "direction" in header:
         return _long_form(p, header, rows[1:], to_s, units)
@@ -116,9 +122,10 @@ def _long_form(p: Path, header: list[str], rows: list[list[str]],
     for (device, cycle, direction), pts in groups.items():
         pts.sort()
         pulses = np.array([q for q, _ in pts])
-        if np.any(np.diff(pulses) != 1):
+        if pulses[0] != 0 or np.any(np.diff(pulses) != 1):
             raise ParameterError(f"{p}: device {device}, cycle {cycle}, {direction.upper()}: "
-                                 "pulse numbers must run 0, 1, 2, ... without gaps or repeats")
+                                 "pulse numbers must run 0, 1, 2, ... without gaps or repeats "
+                                 "(several trains: number each from 0 in its own cycle)")
         traces.append(Trace(direction, np.array([g for _, g in pts]), cycle, device))  # type: ignore[arg-type]
     return traces
 
@@ -146,6 +153,10 @@ def _two_columns(p: Path, header: list[str], rows: list[list[str]],
             if not g > 0:
                 raise ParameterError(f"{p}, line {i}: conductance {g:g} S: allowed > 0")
             values.append(g)
+        if len(values) < 2:
+            raise ParameterError(f"{p}: column {header[k]!r} holds {len(values)} value(s): a "
+                                 "pulse train needs the state before the first pulse and after "
+                                 "each pulse")
         traces.append(Trace(direction, np.array(values)))  # type: ignore[arg-type]
     return traces
 
