@@ -40,6 +40,8 @@ FloatArray = NDArray[np.float64]
 Direction = Literal["ltp", "ltd"]
 #: Fewest pulses (transitions) per branch that a fit accepts.
 MIN_TRANSITIONS = 8
+#: Readings that repeat the data's extreme exactly before it is taken as a clipped edge.
+CLIPPED_REPEATS = 3
 #: |A| beyond which a branch is taken as linear (its curvature below the data's resolution).
 LINEAR_A = 1e7
 
@@ -272,6 +274,14 @@ def window(traces: list[Trace]) -> tuple[float, float, list[str]]:
     lo = [float(np.median([t.g_s[0] for t in ltp])), float(np.median([t.g_s[-1] for t in ltd]))]
     hi = [float(np.median([t.g_s[-1] for t in ltp])), float(np.median([t.g_s[0] for t in ltd]))]
     g_min, g_max = min(lo), max(hi)
+    # a cell clipped at an edge reads the edge itself, again and again: where several readings
+    # repeat the data's extreme exactly, that extreme is the edge (trains measured back to back
+    # start wherever the previous one ended, so their ends are no estimate of it)
+    allg = np.concatenate([t.g_s for t in traces])
+    if np.count_nonzero(allg == allg.min()) >= CLIPPED_REPEATS:
+        g_min = float(allg.min())
+    if np.count_nonzero(allg == allg.max()) >= CLIPPED_REPEATS:
+        g_max = float(allg.max())
     if not 0 < g_min < g_max:
         raise ParameterError(f"the data span G = {g_min:.3g} ... {g_max:.3g} S: allowed "
                              "0 < G_min < G_max (LTP rising, LTD falling)")
@@ -329,22 +339,25 @@ def fit_device(traces: list[Trace], *, resamples: int = 100, seed: int = 0) -> D
 
 
 def simulate_traces(device: AnalogDevice, rng: np.random.Generator, *, cycles: int = 1,
-                    devices: int = 1) -> list[Trace]:
+                    devices: int = 1, chained: bool = False) -> list[Trace]:
     """Pulse trains of the model itself: per device (its own NL labels when sigma_d2d > 0) and
     cycle, N_LTP pulses up from G_min and N_LTD pulses down from G_max, one at a time, with the
-    device's C-to-C noise (what a measurement of the device would give)."""
+    device's C-to-C noise (what a measurement of the device would give). ``chained``: each
+    train starts where the previous one ended (trains measured back to back)."""
     from .analog import apply_pulses
     from .programming import cell_branches
 
     out = []
     for d in range(devices):
         ltp, ltd = cell_branches(device, (1,), rng)
+        cell = np.array([device.g_min_s])
         for c in range(cycles):
             for direction, start, n, sign in (("ltp", device.g_min_s, device.levels_ltp, 1),
                                               ("ltd", device.g_max_s, device.levels_ltd, -1)):
+                if not chained:
+                    cell = np.array([start])
                 g = np.empty(n + 1)
-                g[0] = start
-                cell = np.array([start])
+                g[0] = cell[0]
                 for k in range(n):
                     cell = apply_pulses(cell, np.array([sign], dtype=np.int64), device, rng,
                                         ltp=ltp, ltd=ltd, kernel="numpy")
