@@ -96,3 +96,19 @@ def rebuild_study(root: Path, config_type: type[M], write_outputs: Any) -> Path:
     config = stored_config(root, config_type)
     return Path(write_outputs(root, config, read_results(root),
                               quick=str(getattr(config, "name", "")).endswith("-quick")))
+
+
+def check_study_devices(devices: tuple[str, ...]) -> None:
+    """A study's devices: multilevel presets (not device files: a study's cached points are
+    keyed by the device's name)."""
+    from ..devices import TABLE_I, AnalogDevice, get_device
+    from ..devices.device_file import is_device_path
+
+    for name in devices:
+        if is_device_path(name):
+            raise ValueError(f"device {name!r}: the studies run presets (their cached points "
+                             "are keyed by name); run a device file with meliso run, vmm, "
+                             "learn or to_analog")
+        if not isinstance(get_device(name), AnalogDevice):
+            raise ValueError(f"device {name!r} is binary: allowed multilevel (analog) presets "
+                             "such as " + ", ".join(TABLE_I))

@@ -49,10 +49,9 @@ from ..._validation import ParameterError, validate_model
 from ...analysis.stats import wilson_interval
 from ...devices import TABLE_I, AnalogDevice, get_device
 from ...devices.analog import MAX_WEIGHT_BITS
-from ...devices.device_file import is_device_path
 from ...experiments.rundir import NAME_PATTERN
 from ...periphery.adc import MAX_ADC_BITS
-from .._shared import cached_checkpoint, cached_dataset, sample, test_images
+from .._shared import cached_checkpoint, cached_dataset, check_study_devices, sample, test_images
 
 STUDY = "analog-nn"
 #: Non-idealities switched off one at a time (and all together), and how.
@@ -91,14 +90,7 @@ class AnalogNnConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> AnalogNnConfig:
-        for name in self.devices:
-            if is_device_path(name):
-                raise ValueError(f"device {name!r}: the studies run presets (their cached "
-                                 "points are keyed by name); run a device file with meliso "
-                                 "run, vmm, learn or to_analog")
-            if not isinstance(get_device(name), AnalogDevice):
-                raise ValueError(f"device {name!r} is binary: allowed multilevel (analog) "
-                                 "presets such as " + ", ".join(TABLE_I))
+        check_study_devices(self.devices)
         for b in self.weight_bits:
             if not 1 <= b <= MAX_WEIGHT_BITS:
                 raise ValueError(f"weight_bits holds {b}: allowed 1 ... {MAX_WEIGHT_BITS}")

@@ -35,8 +35,8 @@ from ..._fingerprint import code_fingerprint
 from ..._validation import validate_model
 from ...analysis.stats import wilson_interval
 from ...devices import TABLE_I, AnalogDevice, get_device
-from ...devices.device_file import is_device_path
 from ...experiments.rundir import NAME_PATTERN
+from .._shared import check_study_devices
 
 STUDY = "neurosim-mlp"
 #: Parameters switched off one at a time, and how (``levels`` also rescales sigma_C2C).
@@ -82,14 +82,7 @@ class NeurosimMlpConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> NeurosimMlpConfig:
-        for name in self.devices:
-            if is_device_path(name):
-                raise ValueError(f"device {name!r}: the studies run presets (their cached "
-                                 "points are keyed by name); run a device file with meliso "
-                                 "run, vmm, learn or to_analog")
-            if not isinstance(get_device(name), AnalogDevice):
-                raise ValueError(f"device {name!r} is binary: allowed multilevel (analog) "
-                                 "presets such as " + ", ".join(TABLE_I))
+        check_study_devices(self.devices)
         return self
 
     def canonical(self) -> str:
