@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from ..analysis.stats import wilson_interval
 from ..learning import train_insitu
 from ._common import JsonOpt, QuietOpt, SeedOpt, SetOpt, command, parse_sets, progress_bars, show
 
@@ -39,17 +38,9 @@ def learn(device: Device, model: LearnModel = "physics", epochs: Epochs = 125,
         res = train_insitu(dev, model=model, epochs=epochs, images_per_epoch=images,
                            eval_every=eval_every, dataset=dataset, data_dir=data_dir,
                            seed=seed, on_epoch=on_epoch)
-    n = res.test_images
-    lo, hi = wilson_interval(round(res.final_accuracy * n), n)
-    energy = [c.write_energy_j for c in res.counts]
-    latency = [c.write_latency_s for c in res.counts]
     record: dict[str, Any] = {
-        "device": res.device, "model": model, "dataset": dataset,
-        "accuracy_pct": 100 * res.final_accuracy, "accuracy_ci_low_pct": 100 * lo,
-        "accuracy_ci_high_pct": 100 * hi, "test_images": n,
-        "pulses_total": sum(c.pulses_ltp + c.pulses_ltd for c in res.counts),
-        "write_energy_j": None if None in energy else sum(e or 0.0 for e in energy),
-        "write_latency_s": None if None in latency else sum(t or 0.0 for t in latency),
+        "device": res.device, "model": model, "dataset": dataset, **res.summary(),
+        "test_images": res.test_images,
         "images_per_second": res.images_per_second, "seconds": res.seconds,
         "accuracy_by_epoch_pct": {int(e): 100 * float(a)
                                   for e, a in zip(res.epochs, res.accuracy, strict=True)}}

@@ -67,6 +67,26 @@ class InsituResult:
     def final_accuracy(self) -> float:
         return float(self.accuracy[-1])
 
+    def summary(self) -> dict[str, Any]:
+        """The final accuracy in % with its 95 % Wilson interval over the test images, and
+        the whole training's pulses, cells written, write energy and latency (None where the
+        device states no write pulse)."""
+        from ..analysis.stats import wilson_interval
+
+        n = self.test_images
+        correct = round(self.final_accuracy * n)
+        lo, hi = wilson_interval(correct, n)
+        energy = [c.write_energy_j for c in self.counts]
+        latency = [c.write_latency_s for c in self.counts]
+        return {
+            "accuracy_pct": 100 * self.final_accuracy, "accuracy_ci_low_pct": 100 * lo,
+            "accuracy_ci_high_pct": 100 * hi, "correct": correct, "n_images": n,
+            "pulses_total": float(sum(c.pulses_ltp + c.pulses_ltd for c in self.counts)),
+            "cells_written_total": float(sum(c.cells_written for c in self.counts)),
+            "write_energy_j": None if None in energy else float(sum(e or 0.0 for e in energy)),
+            "write_latency_s": None if None in latency else float(sum(t or 0.0
+                                                                        for t in latency))}
+
 
 def _write_pulse(device: AnalogDevice | None) -> tuple[NDArray[np.float64], bool]:
     if device is None:

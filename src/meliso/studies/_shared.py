@@ -112,3 +112,15 @@ def check_study_devices(devices: tuple[str, ...]) -> None:
         if not isinstance(get_device(name), AnalogDevice):
             raise ValueError(f"device {name!r} is binary: allowed multilevel (analog) presets "
                              "such as " + ", ".join(TABLE_I))
+
+
+def study_config(model: type[M], quick_config: Any, dataset: str, quick: bool,
+                 config: M | None, **changes: Any) -> M:
+    """A study's settings: ``config`` if given, else its quick or full default for
+    ``dataset``, with the ``changes`` that are not None applied (validated)."""
+    if config is None:
+        config = quick_config(dataset) if quick else validate_model(model, {"dataset": dataset})
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if changes:
+        config = validate_model(model, {**config.model_dump(), **changes})
+    return config

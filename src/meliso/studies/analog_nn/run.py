@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from ..._fingerprint import code_fingerprint
-from ..._validation import validate_model
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
 from ...experiments.store import RunStore
-from .._shared import cached_dataset, rebuild_study, test_images
+from .._shared import cached_dataset, rebuild_study, study_config, test_images
 from .report import write_outputs
 from .study import (
     STUDY,
@@ -39,11 +38,7 @@ def reproduce_analog_nn(
     """Run the study into ``out`` (new, empty or its own folder; ``force`` recomputes it in
     place, networks retrained); returns the report's path. ``chips`` replaces the number of
     programmed chips per point. The dataset is read before anything is written."""
-    if config is None:
-        config = quick_config(dataset) if quick else validate_model(AnalogNnConfig,
-                                                                     {"dataset": dataset})
-    if chips is not None:
-        config = validate_model(AnalogNnConfig, {**config.model_dump(), "chips": chips})
+    config = study_config(AnalogNnConfig, quick_config, dataset, quick, config, chips=chips)
     data = cached_dataset(config.dataset, data_dir)
     import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
     # (after the dataset, so a missing --data-dir is named first)

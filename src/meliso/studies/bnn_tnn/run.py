@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ..._fingerprint import code_fingerprint
-from ..._validation import ParameterError, validate_model
+from ..._validation import ParameterError
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
 from ...experiments.store import RunStore, read_results
-from .._shared import stored_config
+from .._shared import stored_config, study_config
 from .report import write_cim_outputs
 from .study import (
     STUDY,
@@ -45,11 +45,8 @@ def reproduce_cim(
     (checkpoints retrained); ``samples`` replaces the number of disjoint test samples per
     point. The dataset is read before anything is written, so a missing ``--data-dir`` leaves
     nothing behind."""
-    if config is None:
-        config = quick_config(dataset) if quick else validate_model(CimConfig,
-                                                                     {"dataset": dataset})
-    if samples is not None:  # the verdicts' robustness: disjoint test samples per point
-        config = validate_model(CimConfig, {**config.model_dump(), "samples": samples})
+    # samples: the verdicts' robustness, disjoint test samples per point
+    config = study_config(CimConfig, quick_config, dataset, quick, config, samples=samples)
     data = cached_dataset(config.dataset, data_dir)  # a missing or malformed dataset fails here
     import meliso.nn  # noqa: F401  # without PyTorch: a clear error before anything is written
     # (after the dataset, so a missing --data-dir is named first)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..._fingerprint import code_fingerprint
-from ..._validation import validate_model
 from ...experiments.executor import SERIAL, Executor, Session
 from ...experiments.rundir import run_folder
 from ...experiments.runner import ProgressCallback, run_points
 from ...experiments.store import RunStore
-from .._shared import rebuild_study
+from .._shared import rebuild_study, study_config
 from .report import write_outputs
 from .study import STUDY, NeurosimMlpConfig, compute_point, quick_config, study_points
 
@@ -33,13 +32,8 @@ def reproduce_neurosim_mlp(
     ``models`` the read models. The dataset is read before anything is written."""
     from ...learning.inputs import patches
 
-    if config is None:
-        config = quick_config(dataset) if quick else validate_model(NeurosimMlpConfig,
-                                                                     {"dataset": dataset})
-    if seeds is not None or models is not None:
-        config = validate_model(NeurosimMlpConfig, {
-            **config.model_dump(), **({"seeds": seeds} if seeds is not None else {}),
-            **({"models": list(models)} if models is not None else {})})
+    config = study_config(NeurosimMlpConfig, quick_config, dataset, quick, config, seeds=seeds,
+                          models=None if models is None else list(models))
     patches(config.dataset, data_dir)  # a missing or malformed dataset fails here
     with run_folder(out, "run", study=STUDY, force=force) as root:
         store = RunStore(root, config, fingerprint=code_fingerprint("learning"))

@@ -20,6 +20,7 @@ accuracy is the last epoch's, as the manual reports it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -33,7 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 from ... import __version__
 from ..._fingerprint import code_fingerprint
 from ..._validation import validate_model
-from ...analysis.stats import wilson_interval
 from ...devices import TABLE_I, AnalogDevice, get_device
 from ...experiments.rundir import NAME_PATTERN
 from .._shared import check_study_devices
@@ -166,27 +166,15 @@ def compute_point(point: LearnPoint) -> tuple[dict[str, Any], NDArray[np.float64
     """Train one network; its record (final accuracy with its interval, cost of the writes,
     speed) and its accuracy curve (evaluated epoch, accuracy in %) as the point's array."""
     from ...learning import train_insitu
-    from ...learning.inputs import patches
 
     t0 = time.perf_counter()
-    data = _patches(point.dataset, point.data_dir, patches)
+    data = _patches(point.dataset, point.data_dir)
     res = train_insitu(point.device_model(), data=data, model=point.model,
                        epochs=point.epochs, images_per_epoch=point.images_per_epoch,
                        eval_every=point.eval_every, seed=point.run_seed())
-    n = res.test_images
-    correct = round(res.final_accuracy * n)
-    lo, hi = wilson_interval(correct, n)
-    energy = [c.write_energy_j for c in res.counts]
-    latency = [c.write_latency_s for c in res.counts]
     record: dict[str, Any] = {
-        "key": point.key, **dict(point.params), "params": dict(point.params),
-        "accuracy_pct": 100 * res.final_accuracy, "accuracy_ci_low_pct": 100 * lo,
-        "accuracy_ci_high_pct": 100 * hi, "correct": correct, "n_images": n,
+        "key": point.key, **dict(point.params), "params": dict(point.params), **res.summary(),
         "best_accuracy_pct": 100 * float(res.accuracy.max()),
-        "pulses_total": float(sum(c.pulses_ltp + c.pulses_ltd for c in res.counts)),
-        "cells_written_total": float(sum(c.cells_written for c in res.counts)),
-        "write_energy_j": None if None in energy else float(sum(e or 0.0 for e in energy)),
-        "write_latency_s": None if None in latency else float(sum(t or 0.0 for t in latency)),
         "pulses_last_epoch": float(res.counts[-1].pulses_ltp + res.counts[-1].pulses_ltd),
         "images_per_second": res.images_per_second,
         "seconds_training": res.seconds,
@@ -197,15 +185,12 @@ def compute_point(point: LearnPoint) -> tuple[dict[str, Any], NDArray[np.float64
     return record, curve
 
 
-_PATCHES: dict[tuple[str, str | None], Any] = {}
-
-
-def _patches(dataset: str, data_dir: str | None, load: Any) -> Any:
+@functools.lru_cache(maxsize=2)
+def _patches(dataset: str, data_dir: str | None) -> Any:
     """The dataset's patches, read once per process (the runs of a worker share them)."""
-    key = (dataset, data_dir)
-    if key not in _PATCHES:
-        _PATCHES[key] = load(dataset, data_dir)
-    return _PATCHES[key]
+    from ...learning.inputs import patches
+
+    return patches(dataset, data_dir)
 
 
 def study_points(config: NeurosimMlpConfig, data_dir: str | None) -> list[LearnPoint]:
