@@ -376,3 +376,12 @@ def test_non_finite_results_are_counted_never_hidden():
     out = json.loads(res.output)
     assert out["n"] == 200 * 32 and out["n_nonfinite"] >= 0
     assert all(v is None or math.isfinite(v) for v in out.values() if isinstance(v, float))
+
+
+def test_an_error_message_holding_markup_is_printed_as_text(tmp_path, monkeypatch):
+    """A user's own text inside an error ("[/" from a YAML file) is not read as Rich markup
+    (found by hypothesis: it ended in a MarkupError and exit code 1)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text("[/")
+    res = _run("run", "bad.yaml", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "[/" in res.output

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from .._io import to_json
 from .._progress import Progress as ProgressCallback
@@ -33,7 +34,9 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="random seed")]
 
 def fail(message: str) -> NoReturn:
     """Print one error line and exit with code 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message as plain text: a user's own text in it ("[/" from a YAML file) is no markup
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
+              soft_wrap=True)
     raise typer.Exit(code=2)
 
 
