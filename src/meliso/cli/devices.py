@@ -79,14 +79,27 @@ def _flat(result: dict[str, Any]) -> dict[str, Any]:
     rows.update({k: v for k, v in result["device"].items()
                  if k in ("r_on_ohm", "on_off_ratio", "levels_ltp", "levels_ltd", "nl_ltp",
                           "nl_ltd", "sigma_c2c", "sigma_d2d")})
+    fit = result["fit"]
+    if fit["devices"] > 1:
+        lo, hi = fit["sigma_d2d_ci"]
+        rows["sigma_d2d 95 % interval"] = f"{lo:.3g} … {hi:.3g} ({fit['devices']} devices)"
     for branch in ("ltp", "ltd"):
-        b = result["fit"][branch]
-        rows[f"{branch} NL ± se"] = f"{b['nl_label']:.3g} ± {b['nl_label_se']:.2g}"
-        rows[f"{branch} sigma_c2c ± se"] = f"{b['sigma_c2c']:.4g} ± {b['sigma_c2c_se']:.2g}"
+        b = fit[branch]
+        rows[f"{branch} NL [95 %]"] = _ci(b["nl_label"], b["nl_label_ci"], b["nl_label_se"], 3)
+        rows[f"{branch} sigma_c2c [95 %]"] = _ci(b["sigma_c2c"], b["sigma_c2c_ci"],
+                                                 b["sigma_c2c_se"], 4)
+        rows[f"{branch} N (pulses)"] = (f"{b['levels']:.4g} ({b['levels_source']}, "
+                                       f"LR p = {b['levels_test_p']:.2g})")
         rows[f"{branch} R^2"] = round(b["r2"], 4)
         rows[f"{branch} Ljung-Box p"] = round(b["ljung_box_p"], 4)
     rows["warnings"] = len(result["warnings"])
     return rows
+
+
+def _ci(value: float, ci: list[float], se: float, digits: int) -> str:
+    """``value [lo, hi]`` and the bootstrap standard error when there is one."""
+    text = f"{value:.{digits}g} [{ci[0]:.{digits}g}, {ci[1]:.{digits}g}]"
+    return text if se != se else f"{text} (se {se:.2g})"  # se != se: NaN, no bootstrap
 
 
 DeviceName = Annotated[str, typer.Argument(help="a preset name or a device file (.yaml)")]

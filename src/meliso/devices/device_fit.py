@@ -31,16 +31,20 @@ def fit_file(data: str | Path, *, out: str | Path | None = None, units: str = "S
     device = validate_model(AnalogDevice, fields)
     stats: dict[str, Any] = {"window_g_min_s": fit.g_min_s, "window_g_max_s": fit.g_max_s,
              "devices": fit.devices, "cycles": fit.cycles,
-             "ltp": dataclasses.asdict(fit.ltp), "ltd": dataclasses.asdict(fit.ltd),
+             "sigma_d2d": fit.sigma_d2d, "sigma_d2d_ci": list(fit.sigma_d2d_ci),
+             "ltp": _plain(dataclasses.asdict(fit.ltp)), "ltd": _plain(dataclasses.asdict(fit.ltd)),
              "resamples": resamples}
-    for branch in ("ltp", "ltd"):
-        stats[branch]["warnings"] = list(stats[branch]["warnings"])
     provenance = {"data_file": path.name, "data_sha256": sha256_file(path), "units": units,
                   "g_min_s": g_min_s, "g_max_s": g_max_s}
     target = Path(out) if out is not None else Path(path.stem + ".yaml")
     written = write_device_file(target, device, fit=stats, provenance=provenance, force=force)
     return {"file": str(written), "device": device.model_dump(), "fit": stats,
             "warnings": list(fit.warnings), "provenance": provenance}
+
+
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
+    """A branch's statistics with tuples as lists (YAML and JSON as plain data)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in stats.items()}
 
 
 def curve_bands(device: AnalogDevice, cycles: int, seed: int

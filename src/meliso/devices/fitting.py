@@ -12,11 +12,14 @@ with G(p) = G_min + B (1 - exp(-p/A)). Written in G alone, one pulse is an affin
 so the measured transitions (G_k, G_k+1) of every trace of a branch, pooled over cycles, are a
 linear regression whose slope gives A, whose fixed point gives B, and whose residuals are the
 cycle-to-cycle noise itself: sigma_C2C = std(eps) / (G_max - G_min), exactly as the model scales
-it (one pulse per step). The number of pulses that spans the window follows from the curve,
-N = -A ln(1 - (G_max - G_min) / B), and the literature label from the shape a = A / N,
-NL = sign(a) K D(|a|) (:mod:`meliso.devices.nonlinearity`). Fitting the transitions instead of the
-trajectory keeps the estimate unbiased: the noise of a pulse-by-pulse measurement accumulates
-along the trace (a random walk), but each transition carries only its own pulse's noise.
+it (one pulse per step). The map is held through both window edges in N pulses (the curve
+of the model itself); N is the pulses per train, NeuroSim's own convention, unless a free N is
+better by a likelihood-ratio test (trains pulsed past saturation). The literature label follows
+from the shape a = A / N, NL = sign(a) K D(|a|) (:mod:`meliso.devices.nonlinearity`). Fitting
+the transitions instead of the trajectory keeps the estimate unbiased: the noise of a
+pulse-by-pulse measurement accumulates along the trace (a random walk), but each transition
+carries only its own pulse's noise. Intervals come from the profile likelihood
+(:func:`profile_intervals`), standard errors from a parametric bootstrap.
 
 Goodness of fit: R^2 of each trace against the model's noise-free trajectory from its first
 point, the residuals' lag-1 autocorrelation and the Ljung-Box test of whiteness (structure the
@@ -26,6 +29,7 @@ model misses leaves correlated residuals), and warnings when the data cannot be 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -76,8 +80,15 @@ class BranchFit:
     lag1_autocorr: float
     ljung_box_p: float
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    nl_label_se: float = math.nan   # standard errors from a parametric bootstrap
+    levels_source: str = "pulses per train"  # or "likelihood" (trains pulsed past the edge)
+    levels_test_p: float = 1.0      # likelihood-ratio p of N = pulses per train
+    # standard errors from a parametric bootstrap; 95 % intervals from the profile likelihood
+    nl_label_se: float = math.nan
     sigma_c2c_se: float = math.nan
+    levels_se: float = math.nan
+    nl_label_ci: tuple[float, float] = (math.nan, math.nan)
+    sigma_c2c_ci: tuple[float, float] = (math.nan, math.nan)
+    levels_ci: tuple[float, float] = (math.nan, math.nan)
 
 
 def _ols(x: FloatArray, y: FloatArray) -> tuple[float, float, FloatArray]:
@@ -139,18 +150,25 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
         warnings.append(f"the {direction.upper()} traces start at {u_start:.2f} of the window, "
                         "not at its edge: the model's N (pulses across the window) is taken "
                         "as the pulses measured, which assumes edge-to-edge trains")
-    kappa, sigma, res = branch_map_fit(x, y, n_obs, direction)
+    arrival = _arrival(traces, g_min_s, g_max_s)
+    mf = select_levels(x, y, n_obs, direction, arrival=arrival)
+    kappa, sigma, res = mf.kappa, mf.sigma, mf.residuals
+    ci = profile_intervals(x, y, mf, direction, free_levels=mf.source == "likelihood")
+    if mf.source == "likelihood":
+        warnings.append(f"the {direction.upper()} traces stay on the window's edge longer than "
+                        f"the model's curve allows for N = {n_obs:g} pulses per train (likelihood"
+                        f"-ratio p = {mf.p_value:.2g}): N = {mf.levels:.1f} fitted from the data "
+                        "(trains pulsed past saturation)")
     sign = 1.0 if direction == "ltp" else -1.0
     moving = (y > EDGE) & (y < 1.0 - EDGE)  # transitions clipped at an edge say nothing here
     step = float(np.median((y - x)[moving])) * span if np.any(moving) else 0.0
     if sign * step < 0:
         warnings.append(f"the {direction.upper()} traces do not move the way the branch should "
                         f"(median step {step:.3g} S): the data are not this model")
-    levels = n_obs
-    big_a = math.inf if kappa == 0 or abs(1.0 / kappa) > LINEAR_A else 1.0 / kappa
+    levels = mf.levels
+    a = shape_of(kappa, levels)
     rho = math.exp(-kappa) if direction == "ltp" else math.exp(kappa)
-    g_inf = g_min_s + span / -math.expm1(-levels * kappa) if math.isfinite(big_a) else math.inf
-    a = big_a / levels if math.isfinite(big_a) else math.inf
+    g_inf = g_min_s + span / -math.expm1(-levels * kappa) if math.isfinite(a) else math.inf
     label = label_from_shape(a)
     if abs(label) > NL_MAX:
         warnings.append(f"NL = {label:.2f} lies beyond NeuroSim's table (|NL| <= {NL_MAX:g}): "
@@ -184,13 +202,20 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
                                                                 for t in traces])),
         shape_a=a, nl_label=float(label), sigma_c2c=sigma, transitions=int(x.size), r2=r2,
         residual_rms_s=float(np.sqrt(np.nanmean(res**2))) * span, lag1_autocorr=lag1,
-        ljung_box_p=p_white, warnings=tuple(warnings))
+        ljung_box_p=p_white, warnings=tuple(warnings), levels_source=mf.source,
+        levels_test_p=mf.p_value, nl_label_ci=ci.nl_label, sigma_c2c_ci=ci.sigma,
+        levels_ci=ci.levels)
 
 
 #: A transition ending within this fraction of the window's edge was clipped there.
 EDGE = 1e-9
 #: One pulse's noise is at least 1e-12 of the window (noiseless data converge there).
 LOG_SIGMA_FLOOR = math.log(1e-12)
+#: Likelihood-ratio p-value below which the data's own N replaces the pulses per train.
+LEVELS_TEST_P = 0.01
+#: The fitted N stays within [1, LEVELS_RANGE x pulses per train].
+LEVELS_RANGE = 100.0
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def map_coefficients(kappa: float, levels: float, direction: Direction) -> tuple[float, float]:
@@ -204,43 +229,230 @@ def map_coefficients(kappa: float, levels: float, direction: Direction) -> tuple
     return math.exp(kappa), -math.expm1(kappa) / -math.expm1(-levels * kappa)
 
 
-def branch_map_fit(x: FloatArray, y: FloatArray, levels: float, direction: Direction
-                   ) -> tuple[float, float, FloatArray]:
-    """The branch's curvature kappa = 1/A and one pulse's noise sigma (window fractions) by
-    maximum likelihood, the curve held through both window edges in ``levels`` pulses and the
-    transitions censored at the edges (a cell pushed past an edge is read at the edge: a
-    two-sided Tobit model). Returns (kappa, sigma, residuals; NaN where censored)."""
-    from scipy.optimize import minimize
-    from scipy.stats import norm
+@dataclass(frozen=True)
+class MapFit:
+    """Maximum-likelihood estimate of one branch's one-pulse map."""
+
+    kappa: float              # curvature 1/A
+    levels: float             # N, pulses across the window
+    sigma: float              # one pulse's noise, window fractions
+    residuals: FloatArray     # NaN where the transition is censored
+    nll: float                # negative log-likelihood at the estimate
+
+
+def _likelihood(x: FloatArray, y: FloatArray, direction: Direction
+                ) -> tuple[Callable[[float, float, float], float], NDArray[np.bool_]]:
+    """nll(kappa, log_sigma, levels): the branch's negative log-likelihood (two-sided Tobit:
+    transitions ending on a window edge are censored there), and the uncensored count."""
+    from scipy.special import log_ndtr
 
     upper, lower = y >= 1.0 - EDGE, y <= EDGE
     inside = ~(upper | lower)
+    x_in, y_in, x_up, x_lo = x[inside], y[inside], x[upper], x[lower]
+    n_in = x_in.size
+
+    def nll(kappa: float, log_s: float, levels: float) -> float:
+        # sigma floored: noiseless data would otherwise drive log(sigma) to -inf for ever
+        log_s = max(log_s, LOG_SIGMA_FLOOR)
+        if abs(kappa * levels) > 700:
+            return 1e300
+        rho, c = map_coefficients(kappa, levels, direction)
+        inv_s = math.exp(-log_s)
+        z = (y_in - (rho * x_in + c)) * inv_s
+        ll = -0.5 * float(z @ z) - n_in * (log_s + _LOG_SQRT_2PI)
+        if x_up.size:
+            ll += float(np.sum(log_ndtr((rho * x_up + c - 1.0) * inv_s)))
+        if x_lo.size:
+            ll += float(np.sum(log_ndtr(-(rho * x_lo + c) * inv_s)))
+        return -ll if math.isfinite(ll) else 1e300
+
+    return nll, inside
+
+
+def branch_map_fit(x: FloatArray, y: FloatArray, levels: float, direction: Direction, *,
+                   free_levels: bool = False, levels0: float | None = None) -> MapFit:
+    """The branch's curvature kappa = 1/A and one pulse's noise sigma (window fractions) by
+    maximum likelihood, the curve held through both window edges in N pulses and the
+    transitions censored at the edges (a cell pushed past an edge is read at the edge: a
+    two-sided Tobit model). N is ``levels``, or with ``free_levels`` a third parameter of the
+    likelihood started there or at ``levels0`` (within [1, LEVELS_RANGE levels])."""
+    from scipy.optimize import minimize
+
+    nll, inside = _likelihood(x, y, direction)
     # a start from least squares on the transitions inside the window
     xi, yi = (x[inside], y[inside]) if np.count_nonzero(inside) >= 3 else (x, y)
     rho0 = _ols(xi, yi)[0] if np.ptp(xi) > 0 else 1.0
     rho0 = min(max(rho0, 1e-3), 1e3)
     kappa0 = -math.log(rho0) if direction == "ltp" else math.log(rho0)
+    log_n_lo, log_n_hi = 0.0, math.log(LEVELS_RANGE * levels)
 
-    def mean(kappa: float) -> FloatArray:
-        rho, c = map_coefficients(kappa, levels, direction)
-        return rho * x + c
-
-    def nll(theta: FloatArray) -> float:
-        # sigma floored: noiseless data would otherwise drive log(sigma) to -inf for ever
-        kappa, log_s = float(theta[0]), max(float(theta[1]), LOG_SIGMA_FLOOR)
-        if abs(kappa * levels) > 700:
+    def objective(theta: FloatArray) -> float:
+        if free_levels and not log_n_lo <= theta[2] <= log_n_hi:
             return 1e300
-        sd, mu = math.exp(log_s), mean(kappa)
-        ll = np.sum(norm.logpdf(y[inside], mu[inside], sd))
-        ll += np.sum(norm.logsf(1.0, mu[upper], sd)) + np.sum(norm.logcdf(0.0, mu[lower], sd))
-        return -float(ll) if np.isfinite(ll) else 1e300
+        n = math.exp(float(theta[2])) if free_levels else levels
+        return nll(float(theta[0]), float(theta[1]), n)
 
-    s0 = max(float(np.std(yi - mean(kappa0)[inside if xi is not x else slice(None)])), 1e-6)
-    best = minimize(nll, np.array([kappa0, math.log(s0)]), method="Nelder-Mead",
-                    options={"xatol": 1e-12, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000})
+    n0 = levels0 if free_levels and levels0 is not None else levels
+    rho_s, c_s = map_coefficients(kappa0, n0, direction)
+    s0 = max(float(np.std(yi - (rho_s * xi + c_s))), 1e-6)
+    start = [kappa0, math.log(s0)] + ([math.log(n0)] if free_levels else [])
+    best = minimize(objective, np.array(start), method="Nelder-Mead",
+                    options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 6000, "maxfev": 12000})
     kappa, log_s = float(best.x[0]), max(float(best.x[1]), LOG_SIGMA_FLOOR)
-    res = np.where(inside, y - mean(kappa), np.nan)
-    return kappa, math.exp(log_s), res
+    n_fit = math.exp(float(best.x[2])) if free_levels else levels
+    rho, c = map_coefficients(kappa, n_fit, direction)
+    res = np.where(inside, y - (rho * x + c), np.nan)
+    return MapFit(kappa, n_fit, math.exp(log_s), res, float(best.fun))
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Confidence intervals of one branch's fit."""
+
+    nl_label: tuple[float, float]
+    sigma: tuple[float, float]
+    levels: tuple[float, float]
+
+
+def _bounds(excess: Callable[[float], float], centre: float, step: float, limit: float
+            ) -> tuple[float, float]:
+    """Where ``excess`` (negative at ``centre``) crosses zero on each side, stepping out by
+    doubling ``step``; NaN on a side where |value| passes ``limit`` first (unbounded)."""
+    from scipy.optimize import brentq
+
+    ends = []
+    for sign in (-1.0, 1.0):
+        h = step
+        t_in, t_out = centre, centre + sign * h
+        while excess(t_out) < 0:
+            h *= 2.0
+            t_in, t_out = t_out, t_out + sign * h
+            if abs(t_out) > limit:
+                break
+        ends.append(math.nan if abs(t_out) > limit else
+                    float(brentq(excess, t_in, t_out, xtol=1e-6 * max(1.0, abs(centre)))))
+    return ends[0], ends[1]
+
+
+def profile_intervals(x: FloatArray, y: FloatArray, fit: MapFit, direction: Direction, *,
+                      free_levels: bool, level: float = 0.95) -> Intervals:
+    """Confidence intervals at ``level`` of the NL label, sigma and (fitted) N.
+
+    The label's and N's from the profile likelihood of t = N kappa = 1/a (the label is
+    monotone in it) and of log N, the threshold the likelihood-ratio equivalent of the F test
+    of a Gaussian regression, 2 dl = n log(1 + F(level; 1, n - p) / (n - p)) over the n
+    uncensored transitions and p parameters (the small-sample form of the chi-square limit).
+    sigma's from n s^2 / sigma^2 ~ chi^2(n - p), exact for uncensored Gaussian regression
+    (the MLE's n/(n - p) bias included). N taken as the pulses per train has no interval
+    (it is (N, N))."""
+    from scipy.optimize import minimize, minimize_scalar
+    from scipy.stats import chi2
+    from scipy.stats import f as f_dist
+
+    nll, inside = _likelihood(x, y, direction)
+    p = 3 if free_levels else 2
+    n = int(np.count_nonzero(inside))
+    dof = max(n - p, 1)
+    q = n * math.log1p(float(f_dist.ppf(level, 1, dof)) / dof)
+    log_s0, log_n0 = math.log(fit.sigma), math.log(fit.levels)
+    nll0 = nll(fit.kappa, log_s0, fit.levels)
+    log_n_hi = math.log(LEVELS_RANGE * fit.levels)
+
+    def profile_t(t: float) -> float:
+        if not free_levels:
+            r = minimize_scalar(lambda ls: nll(t / fit.levels, ls, fit.levels),
+                                bracket=(log_s0 - 0.1, log_s0 + 0.1))
+            return float(r.fun)
+        r2 = minimize(lambda th: nll(t / math.exp(th[1]), th[0], math.exp(th[1]))
+                      if 0.0 <= th[1] <= log_n_hi else 1e300,
+                      np.array([log_s0, log_n0]), method="Nelder-Mead",
+                      options={"xatol": 1e-8, "fatol": 1e-8})
+        return float(r2.fun)
+
+    t_hat = fit.kappa * fit.levels
+    t_lo, t_hi = _bounds(lambda t: profile_t(t) - nll0 - q / 2.0, t_hat,
+                         max(0.05 * abs(t_hat), 0.02), 700.0)
+
+    def label(t: float, bound: float) -> float:
+        if math.isnan(t):
+            return bound
+        return float(np.clip(label_from_shape(math.inf if t == 0 else 1.0 / t),
+                             -NL_MAX, NL_MAX))
+
+    nl_ci = (label(t_lo, -NL_MAX), label(t_hi, NL_MAX))
+    levels_ci = (fit.levels, fit.levels)
+    if free_levels:
+        def profile_n(log_n: float) -> float:
+            if not 0.0 <= log_n <= log_n_hi:
+                return nll0 + q  # outside N's range: beyond the interval
+            n_ = math.exp(log_n)
+            r = minimize(lambda th: nll(th[0], th[1], n_), np.array([fit.kappa, log_s0]),
+                         method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-9})
+            return float(r.fun)
+
+        n_lo, n_hi = _bounds(lambda ln: profile_n(ln) - nll0 - q / 2.0, log_n0, 0.02,
+                             log_n_hi + 1.0)
+        levels_ci = (1.0 if math.isnan(n_lo) else math.exp(n_lo),
+                     math.inf if math.isnan(n_hi) else math.exp(n_hi))
+    if fit.sigma <= math.exp(LOG_SIGMA_FLOOR) * 1.0001:
+        return Intervals(nl_ci, (0.0, fit.sigma), levels_ci)
+    alpha = 1.0 - level
+    s_ci = (fit.sigma * math.sqrt(n / chi2.ppf(1 - alpha / 2, dof)),
+            fit.sigma * math.sqrt(n / chi2.ppf(alpha / 2, dof)))
+    return Intervals(nl_ci, s_ci, levels_ci)
+
+
+def shape_of(kappa: float, levels: float) -> float:
+    """The normalised shape a = A / N of curvature kappa = 1/A (inf: linear)."""
+    if kappa == 0 or abs(1.0 / kappa) > LINEAR_A:
+        return math.inf
+    return 1.0 / (kappa * levels)
+
+
+@dataclass(frozen=True)
+class LevelsChoice(MapFit):
+    """A branch's map fit with where its N came from."""
+
+    source: str = "pulses per train"
+    p_value: float = 1.0
+
+
+def _arrival(traces: list[Trace], g_min_s: float, g_max_s: float) -> float | None:
+    """Median pulse at which the traces first read their end edge, a trace that never does
+    counting as its length (None: no trace does)."""
+    first, any_hit = [], False
+    for t in traces:
+        end = g_max_s if t.direction == "ltp" else g_min_s
+        k = np.flatnonzero(np.abs(t.g_s[1:] - end) <= EDGE * (g_max_s - g_min_s))
+        any_hit |= bool(k.size)
+        first.append(float(k[0] + 1) if k.size else float(t.g_s.size))
+    return float(np.median(first)) if any_hit else None
+
+
+def select_levels(x: FloatArray, y: FloatArray, n_obs: float, direction: Direction, *,
+                  arrival: float | None = None, source: str | None = None) -> LevelsChoice:
+    """The branch's map with N = the pulses per train (NeuroSim's own convention: its
+    ``nonlinear_fit.m`` takes the last pulse as the curve's end), unless the likelihood with N
+    free is better by a likelihood-ratio test at p < ``LEVELS_TEST_P`` (one degree of freedom):
+    then the data's own N (a train pulsed past the edge, where the cell sat clipped, says
+    where the curve ends). ``arrival``: the pulse at which the traces first reach their end
+    edge, a second start for the free fit. ``source`` forces the choice (the bootstrap repeats
+    the data's)."""
+    from scipy.stats import chi2
+
+    fixed = branch_map_fit(x, y, n_obs, direction)
+    if source == "pulses per train":
+        return LevelsChoice(**vars(fixed))
+    free = branch_map_fit(x, y, n_obs, direction, free_levels=True)
+    if arrival is not None and 1 <= arrival < n_obs:
+        alt = branch_map_fit(x, y, n_obs, direction, free_levels=True, levels0=arrival)
+        if alt.nll < free.nll:
+            free = alt
+    lr = max(2.0 * (fixed.nll - free.nll), 0.0)
+    p = float(chi2.sf(lr, 1))
+    if source == "likelihood" or (source is None and p < LEVELS_TEST_P):
+        return LevelsChoice(**vars(free), source="likelihood", p_value=p)
+    return LevelsChoice(**vars(fixed), p_value=p)
 
 
 @dataclass(frozen=True)
@@ -255,6 +467,7 @@ class DeviceFit:
     devices: int
     cycles: int
     warnings: tuple[str, ...]
+    sigma_d2d_ci: tuple[float, float] = (0.0, 0.0)
 
     def device_fields(self) -> dict[str, float | int]:
         """The AnalogDevice fields this fit determines."""
@@ -297,7 +510,8 @@ def window(traces: list[Trace]) -> tuple[float, float, list[str]]:
 def fit_device(traces: list[Trace], *, resamples: int = 100, seed: int = 0) -> DeviceFit:
     """Fit both branches jointly over every cycle; with several devices, each device's labels
     too, whose spread is the device-to-device variation (label units). ``resamples``: the
-    parametric bootstrap behind the standard errors (0: none)."""
+    parametric bootstrap behind the standard errors (0: none); the intervals of NL and
+    sigma_C2C come from the likelihood itself."""
     dirs = {t.direction for t in traces}
     if dirs != {"ltp", "ltd"}:
         have = ", ".join(sorted(d.upper() for d in dirs)) or "none"
@@ -312,38 +526,81 @@ def fit_device(traces: list[Trace], *, resamples: int = 100, seed: int = 0) -> D
                                          resamples, rng))
     ltp, ltd = branches
     devices = sorted({t.device for t in traces})
-    d2d = 0.0
+    d2d, d2d_ci = 0.0, (0.0, 0.0)
     if len(devices) > 1:
-        labels = []
-        for dev in devices:
-            mine = [t for t in traces if t.device == dev]
-            if {t.direction for t in mine} != {"ltp", "ltd"}:
-                continue
-            labels.append([fit_branch([t for t in mine if t.direction == d], g_min,
-                                      g_max).nl_label for d in ("ltp", "ltd")])
-        if len(labels) > 1:
-            # the spread of the devices' labels holds each device fit's own noise too: remove
-            # it (a device has 1/n of the traces, so its label's variance is n times the
-            # pooled fit's bootstrap variance)
-            var = np.var(np.asarray(labels), axis=0, ddof=1)
-            noise = np.array([ltp.nl_label_se, ltd.nl_label_se]) ** 2 * len(labels)
-            if np.all(np.isfinite(noise)):
-                var = np.maximum(var - noise, 0.0)
-            else:
-                warnings.append("sigma_d2d is the raw spread of the devices' labels (no "
-                                "bootstrap: the fit noise is not removed)")
-            d2d = float(np.mean(np.sqrt(var)))
+        d2d, d2d_ci, note = device_to_device(traces, devices, (ltp, ltd), g_min, g_max, rng,
+                                             resamples=max(resamples // 5, 20))
+        warnings += note
     cycles = len({(t.device, t.cycle) for t in traces})
     return DeviceFit(g_min, g_max, ltp, ltd, d2d, len(devices), cycles,
-                     tuple(warnings) + ltp.warnings + ltd.warnings)
+                     tuple(warnings) + ltp.warnings + ltd.warnings, sigma_d2d_ci=d2d_ci)
+
+
+def device_to_device(traces: list[Trace], devices: list[str], pooled: tuple[BranchFit, BranchFit],
+                     g_min_s: float, g_max_s: float, rng: np.random.Generator, *,
+                     resamples: int = 20, level: float = 0.95
+                     ) -> tuple[float, tuple[float, float], list[str]]:
+    """(sigma_D2D, its interval at ``level``, notes): the spread of the devices' own NL
+    labels (the model draws each cell's labels as label + Normal(0, sigma_D2D), per branch).
+
+    A random-effects estimate: each device's label is the truth plus its device offset plus
+    its fit's error, so the devices' label variance s^2 (pooled over both branches, 2 (k - 1)
+    degrees of freedom for k devices) is sigma_D2D^2 + the fits' own variance. That variance
+    is measured, not assumed: ``resamples`` copies of every device's traces drawn from the
+    pooled fit (no device-to-device spread), each device fitted as the data were; the
+    variance of its label over the copies, averaged. sigma_D2D^2 = s^2 - that, floored at 0;
+    its interval from dof s^2 / (sigma_D2D^2 + fit variance) ~ chi^2(dof), the same variance
+    removed."""
+    from scipy.stats import chi2
+
+    labels, fit_var = [], []
+    for dev in devices:
+        mine = [t for t in traces if t.device == dev]
+        if {t.direction for t in mine} != {"ltp", "ltd"}:
+            continue
+        row = []
+        for branch in pooled:
+            own = [t for t in mine if t.direction == branch.direction]
+            f = fit_branch(own, g_min_s, g_max_s)
+            row.append(f.nl_label)
+            kappa = 0.0 if math.isinf(branch.shape_a) else 1 / (branch.shape_a * branch.levels)
+            rho, c = map_coefficients(kappa, branch.levels, branch.direction)
+            u = simulate_map(rho, c, branch.sigma_c2c, own, g_min_s, g_max_s, resamples, rng)
+            lengths = [t.g_s.size for t in own]
+            null = [float(np.clip(label_from_shape(shape_of(m.kappa, m.levels)), -NL_MAX,
+                                  NL_MAX))
+                    for m in (select_levels(*transitions(u[r], lengths), f.pulses_observed,
+                                            branch.direction, source=f.levels_source,
+                                            arrival=f.levels) for r in range(resamples))]
+            fit_var.append(float(np.var(null, ddof=1)))
+        labels.append(row)
+    if len(labels) < 2:
+        return 0.0, (0.0, 0.0), ["sigma_d2d = 0: fewer than two devices hold both branches"]
+    lab = np.asarray(labels)
+    dof = 2 * (lab.shape[0] - 1)
+    s2 = float(np.sum((lab - lab.mean(axis=0)) ** 2)) / dof
+    noise = float(np.mean(fit_var))
+    alpha = 1.0 - level
+    lo = dof * s2 / float(chi2.ppf(1 - alpha / 2, dof)) - noise
+    hi = dof * s2 / float(chi2.ppf(alpha / 2, dof)) - noise
+    notes = []
+    if noise >= s2:
+        notes.append(f"the devices' labels spread no more than their fits' own errors (spread "
+                     f"{math.sqrt(s2):.3g}, fit error {math.sqrt(noise):.3g}): sigma_d2d = 0, "
+                     f"at most {math.sqrt(max(hi, 0.0)):.3g} (95 %)")
+    return (math.sqrt(max(s2 - noise, 0.0)),
+            (math.sqrt(max(lo, 0.0)), math.sqrt(max(hi, 0.0))), notes)
 
 
 def simulate_traces(device: AnalogDevice, rng: np.random.Generator, *, cycles: int = 1,
-                    devices: int = 1, chained: bool = False) -> list[Trace]:
+                    devices: int = 1, chained: bool = False,
+                    pulses: tuple[int, int] | None = None) -> list[Trace]:
     """Pulse trains of the model itself: per device (its own NL labels when sigma_d2d > 0) and
     cycle, N_LTP pulses up from G_min and N_LTD pulses down from G_max, one at a time, with the
     device's C-to-C noise (what a measurement of the device would give). ``chained``: each
-    train starts where the previous one ended (trains measured back to back)."""
+    train starts where the previous one ended (trains measured back to back). ``pulses``:
+    pulses per LTP and LTD train (default: each branch's levels; more pulse it past the
+    edge, where the cell sits clipped)."""
     from .analog import apply_pulses
     from .programming import cell_branches
 
@@ -352,8 +609,9 @@ def simulate_traces(device: AnalogDevice, rng: np.random.Generator, *, cycles: i
         ltp, ltd = cell_branches(device, (1,), rng)
         cell = np.array([device.g_min_s])
         for c in range(cycles):
-            for direction, start, n, sign in (("ltp", device.g_min_s, device.levels_ltp, 1),
-                                              ("ltd", device.g_max_s, device.levels_ltd, -1)):
+            n_ltp, n_ltd = pulses or (device.levels_ltp, device.levels_ltd)
+            for direction, start, n, sign in (("ltp", device.g_min_s, n_ltp, 1),
+                                              ("ltd", device.g_max_s, n_ltd, -1)):
                 if not chained:
                     cell = np.array([start])
                 g = np.empty(n + 1)
@@ -366,36 +624,55 @@ def simulate_traces(device: AnalogDevice, rng: np.random.Generator, *, cycles: i
     return out
 
 
+def simulate_map(rho: float, c: float, sigma: float, traces: list[Trace], g_min_s: float,
+                 g_max_s: float, resamples: int, rng: np.random.Generator) -> FloatArray:
+    """``resamples`` copies of the traces (their starts and lengths) drawn from the one-pulse
+    map u' = clip(rho u + c + Normal(0, sigma), 0, 1) in window fractions: (resamples,
+    traces, longest) array, every copy's traces at once, pulse by pulse."""
+    span = g_max_s - g_min_s
+    lengths = [t.g_s.size for t in traces]
+    u = np.zeros((resamples, len(traces), max(lengths)))
+    u[:, :, 0] = [(t.g_s[0] - g_min_s) / span for t in traces]
+    noise = rng.standard_normal(u.shape) * sigma
+    for k in range(u.shape[2] - 1):
+        u[:, :, k + 1] = np.clip(rho * u[:, :, k] + c + noise[:, :, k + 1], 0.0, 1.0)
+    return u
+
+
+def transitions(u: FloatArray, lengths: NDArray[np.int64] | list[int]
+                ) -> tuple[FloatArray, FloatArray]:
+    """(x, y): the pulse-to-pulse pairs of traces ``u`` (traces, longest) of ``lengths``."""
+    x = np.concatenate([u[i, : n - 1] for i, n in enumerate(lengths)])
+    y = np.concatenate([u[i, 1:n] for i, n in enumerate(lengths)])
+    return x, y
+
+
 def bootstrap_errors(fit: BranchFit, traces: list[Trace], g_min_s: float, g_max_s: float,
                      resamples: int, rng: np.random.Generator) -> BranchFit:
-    """The fit with standard errors of its NL label and sigma_C2C from a parametric
-    bootstrap: ``resamples`` data sets drawn from the fitted model itself (the one-pulse map,
-    its noise, clipped at the edges), with the measured traces' starts and lengths, each
-    fitted again."""
+    """The fit with standard errors of its NL label, sigma_C2C and N from a parametric
+    bootstrap: ``resamples`` data sets drawn from the fitted model itself (the
+    one-pulse map, its noise, clipped at the edges), with the measured traces' starts and
+    lengths, each fitted again the same way (N from the same source)."""
     import dataclasses
 
     if resamples < 2:
         return fit
-    span = g_max_s - g_min_s
     kappa = 0.0 if math.isinf(fit.shape_a) else 1.0 / (fit.shape_a * fit.levels)
     rho, c = map_coefficients(kappa, fit.levels, fit.direction)
-    starts = np.array([(t.g_s[0] - g_min_s) / span for t in traces])
-    lengths = [t.g_s.size for t in traces]
-    labels, sigmas = [], []
-    for _ in range(resamples):
-        xs, ys = [], []
-        for u0, n in zip(starts, lengths, strict=True):
-            u = np.empty(n)
-            u[0] = u0
-            noise = rng.standard_normal(n - 1) * fit.sigma_c2c
-            for k in range(n - 1):
-                u[k + 1] = min(max(rho * u[k] + c + noise[k], 0.0), 1.0)
-            xs.append(u[:-1])
-            ys.append(u[1:])
-        k_b, s_b, _ = branch_map_fit(np.concatenate(xs), np.concatenate(ys), fit.levels,
-                                     fit.direction)
-        a_b = math.inf if k_b == 0 or abs(1 / k_b) > LINEAR_A else 1.0 / (k_b * fit.levels)
-        labels.append(float(np.clip(label_from_shape(a_b), -NL_MAX, NL_MAX)))
-        sigmas.append(s_b)
-    return dataclasses.replace(fit, nl_label_se=float(np.std(labels, ddof=1)),
-                               sigma_c2c_se=float(np.std(sigmas, ddof=1)))
+    lengths = np.array([t.g_s.size for t in traces])
+    n_obs = float(np.median(lengths - 1))
+    u = simulate_map(rho, c, fit.sigma_c2c, traces, g_min_s, g_max_s, resamples, rng)
+    labels, sigmas, levels = [], [], []
+    for r in range(resamples):
+        x, y = transitions(u[r], lengths)
+        mf = select_levels(x, y, n_obs, fit.direction, source=fit.levels_source,
+                           arrival=fit.levels if fit.levels_source == "likelihood" else None)
+        labels.append(float(np.clip(label_from_shape(shape_of(mf.kappa, mf.levels)),
+                                    -NL_MAX, NL_MAX)))
+        sigmas.append(mf.sigma)
+        levels.append(mf.levels)
+
+    # the intervals are the profile likelihood's (fit_branch): these resamples give the
+    # standard errors
+    nl_se, s_se, n_se = (float(np.std(v, ddof=1)) for v in (labels, sigmas, levels))
+    return dataclasses.replace(fit, nl_label_se=nl_se, sigma_c2c_se=s_se, levels_se=n_se)
