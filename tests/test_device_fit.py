@@ -83,21 +83,75 @@ def test_several_devices_give_device_to_device_variation(seed):
     assert fit0.sigma_d2d_ci[0] == 0.0 and fit0.sigma_d2d < 0.15 and fit0.sigma_d2d_ci[1] < 0.3
 
 
-@pytest.mark.parametrize("name", ["EpiRAM", "AlOx/HfO2"])
-def test_intervals_cover_the_truth(name):
+@pytest.mark.parametrize("name, nl_width, sigma_width",
+                         [("EpiRAM", 3.2, 0.48), ("AlOx/HfO2", 5.6, 0.62)])
+def test_intervals_cover_the_truth(name, nl_width, sigma_width):
     """Coverage Monte Carlo: 60 one-cycle data sets (64 and 40 pulses a train, AlOx/HfO2 with
-    many transitions clipped at the edges), the 95 % intervals of NL and sigma_C2C of both
-    branches: 240 intervals. Measured: 92-96 % (400 intervals each). The bound 0.88 lies 4
-    binomial standard deviations below 0.94; intervals 20 % too narrow (coverage ~0.86) fail
-    it with probability ~0.9."""
+    many transitions clipped at the edges): of the 120 95 % intervals of NL (both branches),
+    at least 88 % hold the truth, and of sigma_C2C's too, each checked on its own (measured
+    0.925-0.97). 0.88 lies 2.8 binomial standard deviations below 0.94. And they say something:
+    median widths below ``nl_width`` (label units; measured 2.5 and 4.5: one short cycle, N
+    free in the profile) and ``sigma_width`` x sigma (measured 0.37 and 0.49), 1.3 x those."""
     dev = get_device(name)
-    hits = []
+    nl_hits, s_hits, nl_w, s_w = [], [], [], []
     for rep in range(60):
         fit = fit_device(simulate_traces(dev, np.random.default_rng(900 + rep)), resamples=0)
         for b, nl in ((fit.ltp, dev.nl_ltp), (fit.ltd, dev.nl_ltd)):
-            hits.append(b.nl_label_ci[0] <= nl <= b.nl_label_ci[1])
-            hits.append(b.sigma_c2c_ci[0] <= dev.sigma_c2c <= b.sigma_c2c_ci[1])
-    assert np.mean(hits) >= 0.88, np.mean(hits)
+            nl_hits.append(b.nl_label_ci[0] <= nl <= b.nl_label_ci[1])
+            s_hits.append(b.sigma_c2c_ci[0] <= dev.sigma_c2c <= b.sigma_c2c_ci[1])
+            nl_w.append(b.nl_label_ci[1] - b.nl_label_ci[0])
+            s_w.append((b.sigma_c2c_ci[1] - b.sigma_c2c_ci[0]) / dev.sigma_c2c)
+    assert np.mean(nl_hits) >= 0.88 and np.mean(s_hits) >= 0.88, (np.mean(nl_hits),
+                                                                   np.mean(s_hits))
+    assert np.median(nl_w) < nl_width and np.median(s_w) < sigma_width
+
+
+def test_intervals_hold_the_truth_when_the_data_cannot_tell_n():
+    """Ag:a-Si pulsed twice past its N (200-pulse trains, 3 cycles): the likelihood-ratio test
+    mostly keeps N = 200 (the strongly curved branch through pulse 200 fits as well), so the
+    label estimate is larger in size than the device's; the intervals come from the profile
+    with N free and hold the truth anyway (10 data sets; measured 0.92-1.0 over 40)."""
+    dev = get_device("Ag:a-Si")
+    nl_hits, n_hits = [], []
+    for rep in range(10):
+        fit = fit_device(simulate_traces(dev, np.random.default_rng(7000 + rep), cycles=3,
+                                         pulses=(200, 200)), resamples=0)
+        for b, nl, n in ((fit.ltp, dev.nl_ltp, dev.levels_ltp),
+                         (fit.ltd, dev.nl_ltd, dev.levels_ltd)):
+            nl_hits.append(b.nl_label_ci[0] <= nl <= b.nl_label_ci[1])
+            n_hits.append(b.levels_ci[0] <= n <= b.levels_ci[1])
+    assert np.mean(nl_hits) >= 0.8 and np.mean(n_hits) >= 0.8
+
+
+def test_data_that_never_show_the_curve_are_refused(tmp_path):
+    """Every pulse step ends on a window edge (the cell jumps edge to edge): no curve to fit,
+    so a clear error, not a device file of made-up numbers."""
+    k = np.arange(21)
+    up = np.where(k == 0, 1e-6, 1e-5)
+    down = np.where(k == 0, 1e-5, 1e-6)
+    with pytest.raises(ParameterError, match="inside the window"):
+        fit_device([Trace("ltp", up), Trace("ltd", down)], resamples=0)
+
+
+def test_outliers_are_reported_and_short_devices_named():
+    dev = get_device("EpiRAM", sigma_c2c=0.005)
+    traces = simulate_traces(dev, np.random.default_rng(4), cycles=2, devices=3)
+    g = traces[0].g_s.copy()
+    g[10] = 1e3  # one reading of a kilosiemens
+    traces[0] = Trace("ltp", g, cycle=traces[0].cycle, device=traces[0].device)
+    traces.append(Trace("ltp", traces[1].g_s[:5], cycle="9", device="short"))
+    traces.append(Trace("ltd", traces[2].g_s[:5], cycle="9", device="short"))
+    fit = fit_device(traces, resamples=0)
+    assert any("beyond the window" in w for w in fit.warnings)
+    assert any("device 'short' left out" in w for w in fit.warnings)
+    assert abs(fit.ltp.nl_label - dev.nl_ltp) < 0.5
+
+
+def test_the_bootstrap_is_bounded():
+    dev = get_device("EpiRAM")
+    traces = simulate_traces(dev, np.random.default_rng(0), cycles=2)
+    with pytest.raises(ParameterError, match="lower --resamples"):
+        fit_device(traces, resamples=100_000)
 
 
 def test_trains_pulsed_past_saturation_give_n_from_the_data():
@@ -110,7 +164,7 @@ def test_trains_pulsed_past_saturation_give_n_from_the_data():
     fit = fit_device(over, resamples=60, seed=1)
     for b, nl in ((fit.ltp, dev.nl_ltp), (fit.ltd, dev.nl_ltd)):
         assert b.levels_source == "likelihood" and b.levels_test_p < 0.01
-        assert b.levels_ci[0] <= 64 <= b.levels_ci[1] and b.levels_ci[1] < 100
+        assert b.levels_ci[0] <= 64 <= b.levels_ci[1] and b.levels_ci[1] < 110
         assert b.nl_label_ci[0] <= nl <= b.nl_label_ci[1]
         assert b.sigma_c2c_ci[0] <= dev.sigma_c2c <= b.sigma_c2c_ci[1]
     assert any("pulsed past saturation" in w for w in fit.warnings)

@@ -129,20 +129,40 @@ def label_from_shape(a: float) -> float:
     return label if a > 0 else -label
 
 
-def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit:
-    """Fit one branch (every trace one direction) on the window [g_min_s, g_max_s]."""
+def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float, *,
+               intervals: bool = True) -> BranchFit:
+    """Fit one branch (every trace one direction) on the window [g_min_s, g_max_s];
+    ``intervals=False`` skips the profile-likelihood intervals (left NaN)."""
     direction = traces[0].direction
     span = g_max_s - g_min_s
     xs, ys = [], []
+    warnings: list[str] = []
+    outside = 0
+    clean = []  # each trace's readings, NaN where an outlier
     for t in traces:
         u = (np.asarray(t.g_s, dtype=np.float64) - g_min_s) / span  # window fractions
-        xs.append(u[:-1])
-        ys.append(u[1:])
+        far = (u < -OUTLIER_FRAC) | (u > 1 + OUTLIER_FRAC)
+        outside += int(np.count_nonzero(far))
+        # a reading just beyond the window is read at its edge; one far beyond is no reading
+        # of this cell (a clipped cell reads the edge itself): left out with its two steps
+        u = np.where(far, np.nan, np.clip(u, 0.0, 1.0))
+        clean.append(g_min_s + span * u)
+        keep = np.isfinite(u[:-1]) & np.isfinite(u[1:])
+        xs.append(u[:-1][keep])
+        ys.append(u[1:][keep])
     x, y = np.concatenate(xs), np.concatenate(ys)
     if x.size < MIN_TRANSITIONS:
         raise ParameterError(f"the {direction.upper()} branch has {x.size} pulse steps: "
                              f"allowed at least {MIN_TRANSITIONS}")
-    warnings: list[str] = []
+    inside = int(np.count_nonzero((y > EDGE) & (y < 1.0 - EDGE)))
+    if inside < MIN_TRANSITIONS:
+        raise ParameterError(f"the {direction.upper()} branch has {inside} pulse steps that end "
+                             f"inside the window (the rest sit on its edges): allowed at least "
+                             f"{MIN_TRANSITIONS}; the data do not show the curve")
+    if outside:
+        warnings.append(f"{outside} {direction.upper()} readings lie beyond the window by more "
+                        f"than {OUTLIER_FRAC:.0%} of it (outliers?): left out, with the pulse "
+                        "steps into and out of them")
     n_obs = float(np.median([t.g_s.size - 1 for t in traces]))
     u_start = float(np.median([(t.g_s[0] - g_min_s) / span for t in traces]))
     want = 0.0 if direction == "ltp" else 1.0
@@ -153,7 +173,8 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
     arrival = _arrival(traces, g_min_s, g_max_s)
     mf = select_levels(x, y, n_obs, direction, arrival=arrival)
     kappa, sigma, res = mf.kappa, mf.sigma, mf.residuals
-    ci = profile_intervals(x, y, mf, direction, free_levels=mf.source == "likelihood")
+    ci = (profile_intervals(x, y, mf, direction, n_obs) if intervals else
+          Intervals((math.nan, math.nan), (math.nan, math.nan), (math.nan, math.nan)))
     if mf.source == "likelihood":
         warnings.append(f"the {direction.upper()} traces stay on the window's edge longer than "
                         f"the model's curve allows for N = {n_obs:g} pulses per train (likelihood"
@@ -176,13 +197,13 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
         label = math.copysign(NL_MAX, label)
     # R^2 of each trace against the noise-free trajectory from its first point
     ss_res = ss_tot = 0.0
-    for t in traces:
-        g = np.asarray(t.g_s, dtype=np.float64)
+    for t, g in zip(traces, clean, strict=True):
         k = np.arange(g.size)
-        det = g_inf + (g[0] - g_inf) * rho**k if math.isfinite(g_inf) else g[0] + step * k
+        g0 = float(np.clip(t.g_s[0], g_min_s, g_max_s))
+        det = g_inf + (g0 - g_inf) * rho**k if math.isfinite(g_inf) else g0 + step * k
         det = np.clip(det, g_min_s, g_max_s)
-        ss_res += float(np.sum((g - det) ** 2))
-        ss_tot += float(np.sum((g - g.mean()) ** 2))
+        ss_res += float(np.nansum((g - det) ** 2))
+        ss_tot += float(np.nansum((g - np.nanmean(g)) ** 2))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
     chunks, start = [], 0
     for xk in xs:
@@ -191,7 +212,7 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
     chunks = [ch[np.isfinite(ch)] for ch in chunks]
     lags = max(1, min(10, res.size // 5))
     lag1, p_white = ljung_box(chunks, lags)
-    if p_white < 0.01:
+    if p_white < 0.01 and sigma > 1e-9:  # (noiseless data: residuals are rounding alone)
         warnings.append(f"the {direction.upper()} residuals are not white (Ljung-Box p = "
                         f"{p_white:.2g}, lag-1 autocorrelation {lag1:.2f}): the curve has "
                         "structure this model misses")
@@ -209,12 +230,12 @@ def fit_branch(traces: list[Trace], g_min_s: float, g_max_s: float) -> BranchFit
 
 #: A transition ending within this fraction of the window's edge was clipped there.
 EDGE = 1e-9
+#: Readings beyond the window by more than this fraction of it are reported as outliers.
+OUTLIER_FRAC = 0.05
 #: One pulse's noise is at least 1e-12 of the window (noiseless data converge there).
 LOG_SIGMA_FLOOR = math.log(1e-12)
 #: Likelihood-ratio p-value below which the data's own N replaces the pulses per train.
 LEVELS_TEST_P = 0.01
-#: The fitted N stays within [1, LEVELS_RANGE x pulses per train].
-LEVELS_RANGE = 100.0
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -275,7 +296,8 @@ def branch_map_fit(x: FloatArray, y: FloatArray, levels: float, direction: Direc
     maximum likelihood, the curve held through both window edges in N pulses and the
     transitions censored at the edges (a cell pushed past an edge is read at the edge: a
     two-sided Tobit model). N is ``levels``, or with ``free_levels`` a third parameter of the
-    likelihood started there or at ``levels0`` (within [1, LEVELS_RANGE levels])."""
+    likelihood started there or at ``levels0`` and bounded by 1 <= N <= ``levels`` (the
+    pulses per train: a train at least reaches the window's edge, which its readings define)."""
     from scipy.optimize import minimize
 
     nll, inside = _likelihood(x, y, direction)
@@ -284,7 +306,7 @@ def branch_map_fit(x: FloatArray, y: FloatArray, levels: float, direction: Direc
     rho0 = _ols(xi, yi)[0] if np.ptp(xi) > 0 else 1.0
     rho0 = min(max(rho0, 1e-3), 1e3)
     kappa0 = -math.log(rho0) if direction == "ltp" else math.log(rho0)
-    log_n_lo, log_n_hi = 0.0, math.log(LEVELS_RANGE * levels)
+    log_n_lo, log_n_hi = 0.0, math.log(levels)
 
     def objective(theta: FloatArray) -> float:
         if free_levels and not log_n_lo <= theta[2] <= log_n_hi:
@@ -292,10 +314,12 @@ def branch_map_fit(x: FloatArray, y: FloatArray, levels: float, direction: Direc
         n = math.exp(float(theta[2])) if free_levels else levels
         return nll(float(theta[0]), float(theta[1]), n)
 
-    n0 = levels0 if free_levels and levels0 is not None else levels
+    n0 = min(levels0, levels) if free_levels and levels0 is not None else levels
+    kappa0 = min(max(kappa0, -600.0 / n0), 600.0 / n0)  # exp(|kappa N|) stays finite
     rho_s, c_s = map_coefficients(kappa0, n0, direction)
     s0 = max(float(np.std(yi - (rho_s * xi + c_s))), 1e-6)
-    start = [kappa0, math.log(s0)] + ([math.log(n0)] if free_levels else [])
+    start = [kappa0, math.log(s0)] + ([math.log(n0) - (1e-3 if n0 == levels else 0.0)]
+                                      if free_levels else [])
     best = minimize(objective, np.array(start), method="Nelder-Mead",
                     options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 6000, "maxfev": 12000})
     kappa, log_s = float(best.x[0]), max(float(best.x[1]), LOG_SIGMA_FLOOR)
@@ -314,92 +338,103 @@ class Intervals:
     levels: tuple[float, float]
 
 
-def _bounds(excess: Callable[[float], float], centre: float, step: float, limit: float
-            ) -> tuple[float, float]:
-    """Where ``excess`` (negative at ``centre``) crosses zero on each side, stepping out by
-    doubling ``step``; NaN on a side where |value| passes ``limit`` first (unbounded)."""
-    from scipy.optimize import brentq
+#: Bisections of a profile interval's end: 2^-24 of its bracket.
+BISECTIONS = 24
 
+
+def _bounds(excess: Callable[[float], float], centre: float, step: float, lo_limit: float,
+            hi_limit: float) -> tuple[float, float]:
+    """Where ``excess`` (negative at ``centre``) crosses zero on each side within
+    [lo_limit, hi_limit], stepping out by doubling ``step``; a limit itself where the excess
+    is still negative there (the interval reaches it)."""
+    if not excess(centre) < 0:
+        return centre, centre
     ends = []
-    for sign in (-1.0, 1.0):
-        h = step
-        t_in, t_out = centre, centre + sign * h
-        while excess(t_out) < 0:
-            h *= 2.0
-            t_in, t_out = t_out, t_out + sign * h
-            if abs(t_out) > limit:
+    for sign, limit in ((-1.0, lo_limit), (1.0, hi_limit)):
+        h, t_in = step, centre
+        while True:
+            t_out = centre + sign * h
+            if sign * (t_out - limit) >= 0:
+                t_out = limit
+            e = excess(t_out)
+            if e >= 0:  # bisection on the sides first seen (the profile is re-optimised
+                # from warm starts, so a re-evaluation may differ in its last digits)
+                a, b = t_in, t_out
+                for _ in range(BISECTIONS):
+                    mid = 0.5 * (a + b)
+                    a, b = (mid, b) if excess(mid) < 0 else (a, mid)
+                ends.append(0.5 * (a + b))
                 break
-        ends.append(math.nan if abs(t_out) > limit else
-                    float(brentq(excess, t_in, t_out, xtol=1e-6 * max(1.0, abs(centre)))))
+            if t_out == limit:
+                ends.append(limit)
+                break
+            t_in, h = t_out, 2.0 * h
     return ends[0], ends[1]
 
 
-def profile_intervals(x: FloatArray, y: FloatArray, fit: MapFit, direction: Direction, *,
-                      free_levels: bool, level: float = 0.95) -> Intervals:
-    """Confidence intervals at ``level`` of the NL label, sigma and (fitted) N.
+def profile_intervals(x: FloatArray, y: FloatArray, fit: LevelsChoice, direction: Direction,
+                      n_obs: float, level: float = 0.95) -> Intervals:
+    """Confidence intervals at ``level`` of the NL label, sigma and N.
 
-    The label's and N's from the profile likelihood of t = N kappa = 1/a (the label is
-    monotone in it) and of log N, the threshold the likelihood-ratio equivalent of the F test
-    of a Gaussian regression, 2 dl = n log(1 + F(level; 1, n - p) / (n - p)) over the n
-    uncensored transitions and p parameters (the small-sample form of the chi-square limit).
-    sigma's from n s^2 / sigma^2 ~ chi^2(n - p), exact for uncensored Gaussian regression
-    (the MLE's n/(n - p) bias included). N taken as the pulses per train has no interval
-    (it is (N, N))."""
-    from scipy.optimize import minimize, minimize_scalar
+    The label's and N's from the profile likelihood with N free in [1, pulses per train]
+    whichever N the estimate took (a train pulsed past saturation and a more strongly curved
+    one may describe the data alike: the intervals then hold both), of t = N kappa = 1/a (the
+    label is monotone in it) and of log N. The threshold is the likelihood-ratio equivalent of
+    the F test of a Gaussian regression, 2 dl = n ln(1 + F(level; 1, n - 2) / (n - 2)) over
+    the n uncensored transitions and the mean's two parameters (the small-sample form of the
+    chi-square limit; asymptotic here, the model being non-linear and censored). sigma's from
+    n s^2 / sigma^2 ~ chi^2(n - k), k the mean's parameters of the estimate (exact for linear
+    uncensored Gaussian regression). Each interval holds its estimate."""
+    from scipy.optimize import minimize
     from scipy.stats import chi2
     from scipy.stats import f as f_dist
 
     nll, inside = _likelihood(x, y, direction)
-    p = 3 if free_levels else 2
     n = int(np.count_nonzero(inside))
-    dof = max(n - p, 1)
+    dof = max(n - 2, 1)
     q = n * math.log1p(float(f_dist.ppf(level, 1, dof)) / dof)
-    log_s0, log_n0 = math.log(fit.sigma), math.log(fit.levels)
-    nll0 = nll(fit.kappa, log_s0, fit.levels)
-    log_n_hi = math.log(LEVELS_RANGE * fit.levels)
+    # the unconstrained optimum of the free-N model (the profiles' reference)
+    free = branch_map_fit(x, y, n_obs, direction, free_levels=True, levels0=fit.levels)
+    if free.nll > fit.nll:
+        free = MapFit(fit.kappa, fit.levels, fit.sigma, fit.residuals, fit.nll)
+    ref = free.nll
+    log_n_hi = math.log(n_obs)
+    opts = {"xatol": 1e-8, "fatol": 1e-9}
+    warm = {"t": np.array([math.log(free.sigma), math.log(free.levels)]),
+            "n": np.array([free.kappa, math.log(free.sigma)])}
 
     def profile_t(t: float) -> float:
-        if not free_levels:
-            r = minimize_scalar(lambda ls: nll(t / fit.levels, ls, fit.levels),
-                                bracket=(log_s0 - 0.1, log_s0 + 0.1))
-            return float(r.fun)
-        r2 = minimize(lambda th: nll(t / math.exp(th[1]), th[0], math.exp(th[1]))
-                      if 0.0 <= th[1] <= log_n_hi else 1e300,
-                      np.array([log_s0, log_n0]), method="Nelder-Mead",
-                      options={"xatol": 1e-8, "fatol": 1e-8})
-        return float(r2.fun)
+        r = minimize(lambda th: nll(t / math.exp(th[1]), th[0], math.exp(th[1]))
+                     if 0.0 <= th[1] <= log_n_hi else 1e300,
+                     np.minimum(warm["t"], [np.inf, log_n_hi]), method="Nelder-Mead",
+                     options=opts)
+        warm["t"] = r.x
+        return float(r.fun)
 
-    t_hat = fit.kappa * fit.levels
-    t_lo, t_hi = _bounds(lambda t: profile_t(t) - nll0 - q / 2.0, t_hat,
-                         max(0.05 * abs(t_hat), 0.02), 700.0)
+    def profile_n(log_n: float) -> float:
+        n_ = math.exp(log_n)
+        r = minimize(lambda th: nll(th[0], th[1], n_), warm["n"], method="Nelder-Mead",
+                     options=opts)
+        warm["n"] = r.x
+        return float(r.fun)
 
-    def label(t: float, bound: float) -> float:
-        if math.isnan(t):
-            return bound
-        return float(np.clip(label_from_shape(math.inf if t == 0 else 1.0 / t),
-                             -NL_MAX, NL_MAX))
-
-    nl_ci = (label(t_lo, -NL_MAX), label(t_hi, NL_MAX))
-    levels_ci = (fit.levels, fit.levels)
-    if free_levels:
-        def profile_n(log_n: float) -> float:
-            if not 0.0 <= log_n <= log_n_hi:
-                return nll0 + q  # outside N's range: beyond the interval
-            n_ = math.exp(log_n)
-            r = minimize(lambda th: nll(th[0], th[1], n_), np.array([fit.kappa, log_s0]),
-                         method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-9})
-            return float(r.fun)
-
-        n_lo, n_hi = _bounds(lambda ln: profile_n(ln) - nll0 - q / 2.0, log_n0, 0.02,
-                             log_n_hi + 1.0)
-        levels_ci = (1.0 if math.isnan(n_lo) else math.exp(n_lo),
-                     math.inf if math.isnan(n_hi) else math.exp(n_hi))
+    t_hat = free.kappa * free.levels
+    t_lo, t_hi = _bounds(lambda t: profile_t(t) - ref - q / 2.0, t_hat,
+                         max(0.05 * abs(t_hat), 0.02), -700.0, 700.0)
+    labels = [float(np.clip(label_from_shape(shape_of(t, 1.0)), -NL_MAX, NL_MAX))
+              for t in (t_lo, t_hi)]
+    est = float(np.clip(label_from_shape(shape_of(fit.kappa, fit.levels)), -NL_MAX, NL_MAX))
+    nl_ci = (min(labels[0], est), max(labels[1], est))
+    n_lo, n_hi = _bounds(lambda ln: profile_n(ln) - ref - q / 2.0, math.log(free.levels),
+                         0.02, 0.0, log_n_hi)
+    levels_ci = (min(max(math.exp(n_lo), 1.0), fit.levels), max(math.exp(n_hi), fit.levels))
     if fit.sigma <= math.exp(LOG_SIGMA_FLOOR) * 1.0001:
         return Intervals(nl_ci, (0.0, fit.sigma), levels_ci)
+    k = 2 if fit.source == "likelihood" else 1
     alpha = 1.0 - level
-    s_ci = (fit.sigma * math.sqrt(n / chi2.ppf(1 - alpha / 2, dof)),
-            fit.sigma * math.sqrt(n / chi2.ppf(alpha / 2, dof)))
-    return Intervals(nl_ci, s_ci, levels_ci)
+    s_ci = (fit.sigma * math.sqrt(n / chi2.ppf(1 - alpha / 2, max(n - k, 1))),
+            fit.sigma * math.sqrt(n / chi2.ppf(alpha / 2, max(n - k, 1))))
+    return Intervals(nl_ci, (min(s_ci[0], fit.sigma), max(s_ci[1], fit.sigma)), levels_ci)
 
 
 def shape_of(kappa: float, levels: float) -> float:
@@ -518,6 +553,11 @@ def fit_device(traces: list[Trace], *, resamples: int = 100, seed: int = 0) -> D
         raise ParameterError(f"the data hold {have} traces only: a fit needs both LTP "
                              "(potentiation, up) and LTD (depression, down) pulse trains")
     g_min, g_max, warnings = window(traces)
+    work = sum(t.g_s.size - 1 for t in traces) * resamples
+    if work > MAX_BOOTSTRAP_WORK:
+        raise ParameterError(f"resamples = {resamples} x {work // max(resamples, 1)} pulse steps "
+                             f"= {work} refitted steps: allowed at most {MAX_BOOTSTRAP_WORK} "
+                             "(lower --resamples; 0 skips the bootstrap, the intervals remain)")
     rng = np.random.default_rng(seed)
     branches = []
     for d in ("ltp", "ltd"):
@@ -553,29 +593,35 @@ def device_to_device(traces: list[Trace], devices: list[str], pooled: tuple[Bran
     removed."""
     from scipy.stats import chi2
 
-    labels, fit_var = [], []
+    labels, fit_var, notes = [], [], []
     for dev in devices:
         mine = [t for t in traces if t.device == dev]
         if {t.direction for t in mine} != {"ltp", "ltd"}:
+            notes.append(f"device {dev!r} holds one direction only: left out of sigma_d2d")
+            continue
+        try:
+            own_fits = [fit_branch([t for t in mine if t.direction == b.direction], g_min_s,
+                                   g_max_s, intervals=False) for b in pooled]
+        except ParameterError as exc:
+            notes.append(f"device {dev!r} left out of sigma_d2d: {exc}")
             continue
         row = []
-        for branch in pooled:
+        for branch, f in zip(pooled, own_fits, strict=True):
             own = [t for t in mine if t.direction == branch.direction]
-            f = fit_branch(own, g_min_s, g_max_s)
             row.append(f.nl_label)
             kappa = 0.0 if math.isinf(branch.shape_a) else 1 / (branch.shape_a * branch.levels)
             rho, c = map_coefficients(kappa, branch.levels, branch.direction)
             u = simulate_map(rho, c, branch.sigma_c2c, own, g_min_s, g_max_s, resamples, rng)
-            lengths = [t.g_s.size for t in own]
             null = [float(np.clip(label_from_shape(shape_of(m.kappa, m.levels)), -NL_MAX,
                                   NL_MAX))
-                    for m in (select_levels(*transitions(u[r], lengths), f.pulses_observed,
+                    for m in (select_levels(*transitions(u, r), f.pulses_observed,
                                             branch.direction, source=f.levels_source,
                                             arrival=f.levels) for r in range(resamples))]
             fit_var.append(float(np.var(null, ddof=1)))
         labels.append(row)
     if len(labels) < 2:
-        return 0.0, (0.0, 0.0), ["sigma_d2d = 0: fewer than two devices hold both branches"]
+        return 0.0, (0.0, 0.0), [*notes, "sigma_d2d = 0: fewer than two devices could be "
+                                 "fitted on both branches"]
     lab = np.asarray(labels)
     dof = 2 * (lab.shape[0] - 1)
     s2 = float(np.sum((lab - lab.mean(axis=0)) ** 2)) / dof
@@ -583,11 +629,13 @@ def device_to_device(traces: list[Trace], devices: list[str], pooled: tuple[Bran
     alpha = 1.0 - level
     lo = dof * s2 / float(chi2.ppf(1 - alpha / 2, dof)) - noise
     hi = dof * s2 / float(chi2.ppf(alpha / 2, dof)) - noise
-    notes = []
     if noise >= s2:
+        bound = (f"at most {math.sqrt(hi):.3g} (95 %)" if hi > 0 else
+                 "no upper bound can be given (the spread is below the fits' errors even at "
+                 "95 %)")
         notes.append(f"the devices' labels spread no more than their fits' own errors (spread "
                      f"{math.sqrt(s2):.3g}, fit error {math.sqrt(noise):.3g}): sigma_d2d = 0, "
-                     f"at most {math.sqrt(max(hi, 0.0)):.3g} (95 %)")
+                     f"{bound}")
     return (math.sqrt(max(s2 - noise, 0.0)),
             (math.sqrt(max(lo, 0.0)), math.sqrt(max(hi, 0.0))), notes)
 
@@ -625,26 +673,40 @@ def simulate_traces(device: AnalogDevice, rng: np.random.Generator, *, cycles: i
 
 
 def simulate_map(rho: float, c: float, sigma: float, traces: list[Trace], g_min_s: float,
-                 g_max_s: float, resamples: int, rng: np.random.Generator) -> FloatArray:
+                 g_max_s: float, resamples: int, rng: np.random.Generator) -> list[FloatArray]:
     """``resamples`` copies of the traces (their starts and lengths) drawn from the one-pulse
-    map u' = clip(rho u + c + Normal(0, sigma), 0, 1) in window fractions: (resamples,
-    traces, longest) array, every copy's traces at once, pulse by pulse."""
+    map u' = clip(rho u + c + Normal(0, sigma), 0, 1) in window fractions: per trace a
+    (resamples, its length) array; traces of one length are drawn together, pulse by pulse."""
     span = g_max_s - g_min_s
-    lengths = [t.g_s.size for t in traces]
-    u = np.zeros((resamples, len(traces), max(lengths)))
-    u[:, :, 0] = [(t.g_s[0] - g_min_s) / span for t in traces]
-    noise = rng.standard_normal(u.shape) * sigma
-    for k in range(u.shape[2] - 1):
-        u[:, :, k + 1] = np.clip(rho * u[:, :, k] + c + noise[:, :, k + 1], 0.0, 1.0)
-    return u
+    out: list[FloatArray] = [np.empty(0)] * len(traces)
+    by_length: dict[int, list[int]] = {}
+    for i, t in enumerate(traces):
+        by_length.setdefault(t.g_s.size, []).append(i)
+    for n, members in by_length.items():
+        u = np.empty((resamples, len(members), n))
+        u[:, :, 0] = np.clip([(traces[i].g_s[0] - g_min_s) / span for i in members], 0, 1)
+        noise = rng.standard_normal(u.shape) * sigma
+        for k in range(n - 1):
+            u[:, :, k + 1] = np.clip(rho * u[:, :, k] + c + noise[:, :, k + 1], 0.0, 1.0)
+        for j, i in enumerate(members):
+            out[i] = u[:, j, :]
+    return out
 
 
-def transitions(u: FloatArray, lengths: NDArray[np.int64] | list[int]
-                ) -> tuple[FloatArray, FloatArray]:
-    """(x, y): the pulse-to-pulse pairs of traces ``u`` (traces, longest) of ``lengths``."""
-    x = np.concatenate([u[i, : n - 1] for i, n in enumerate(lengths)])
-    y = np.concatenate([u[i, 1:n] for i, n in enumerate(lengths)])
-    return x, y
+#: Most cells one simulate_map call holds (resamples x traces x longest trace): 32 MB.
+MAX_SIMULATED_CELLS = 4_000_000
+#: Most transitions x resamples a fit refits (the bootstrap's work: about a minute here).
+MAX_BOOTSTRAP_WORK = 5_000_000
+
+
+def _chunk(traces: list[Trace]) -> int:
+    """Resamples simulated at once within ``MAX_SIMULATED_CELLS``."""
+    return max(1, MAX_SIMULATED_CELLS // sum(t.g_s.size for t in traces))
+
+
+def transitions(u: list[FloatArray], r: int) -> tuple[FloatArray, FloatArray]:
+    """(x, y): the pulse-to-pulse pairs of copy ``r`` of simulated traces ``u``."""
+    return (np.concatenate([ui[r, :-1] for ui in u]), np.concatenate([ui[r, 1:] for ui in u]))
 
 
 def bootstrap_errors(fit: BranchFit, traces: list[Trace], g_min_s: float, g_max_s: float,
@@ -661,10 +723,12 @@ def bootstrap_errors(fit: BranchFit, traces: list[Trace], g_min_s: float, g_max_
     rho, c = map_coefficients(kappa, fit.levels, fit.direction)
     lengths = np.array([t.g_s.size for t in traces])
     n_obs = float(np.median(lengths - 1))
-    u = simulate_map(rho, c, fit.sigma_c2c, traces, g_min_s, g_max_s, resamples, rng)
     labels, sigmas, levels = [], [], []
     for r in range(resamples):
-        x, y = transitions(u[r], lengths)
+        if r % (chunk := _chunk(traces)) == 0:
+            u = simulate_map(rho, c, fit.sigma_c2c, traces, g_min_s, g_max_s,
+                             min(chunk, resamples - r), rng)
+        x, y = transitions(u, r % chunk)
         mf = select_levels(x, y, n_obs, fit.direction, source=fit.levels_source,
                            arrival=fit.levels if fit.levels_source == "likelihood" else None)
         labels.append(float(np.clip(label_from_shape(shape_of(mf.kappa, mf.levels)),
