@@ -20,18 +20,36 @@ Methods:
   rows, a relative residual of at most 1e-12 on the whole system); sparse LU
   otherwise).
 - ``auto``: the fastest exact method for the arguments (ideal, ladder, or nodal).
+
+Non-linear elements (issue 26): ``cell_iv`` and ``access`` (:mod:`.iv` models) make every cell
+the element cell + access transistor, solved by Newton on the nodal equations
+(:func:`meliso.circuit.nonlinear.solve_nonlinear`; ``g_s`` are then the cells' programmed,
+small-signal conductances without the transistor). ``None`` for both, or a
+:class:`~.iv.LinearCell` with no access or a :class:`~.iv.FixedAccess` resistor (folded into
+g as 1/(1/g + r)), keeps the linear solvers above, bit for bit. With non-linear elements
+``method`` may be ``auto``/``nodal`` (any wires), ``ideal`` (none) or ``ladder`` (one kind);
+``chain`` is refused.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import ParameterError
 from .chain import chain_kernel
-from .ideal import ideal_currents
+from .checks import (
+    MAX_SEGMENT_OHM,
+    METHODS,
+    MIN_SEGMENT_OHM,
+    TOPOLOGIES,
+    Method,
+    Topology,
+    check_inputs,
+    check_wires,
+)
+from .ideal import ideal_currents, series_conductance
+from .iv import AccessIV, CellIV, FixedAccess, is_linear
 from .ladder import (
     bitline_passive_kernel,
     ladder_1t1r_kernel,
@@ -40,68 +58,10 @@ from .ladder import (
 )
 from .nodal import nodal_solve
 
+__all__ = ["MAX_SEGMENT_OHM", "METHODS", "MIN_SEGMENT_OHM", "TOPOLOGIES", "check_wires",
+           "solve_currents"]
+
 FloatArray = NDArray[np.float64]
-Method = Literal["auto", "ideal", "chain", "ladder", "nodal"]
-Topology = Literal["1t1r", "passive"]
-METHODS = ("auto", "ideal", "chain", "ladder", "nodal")
-MIN_SEGMENT_OHM = 1e-12
-#: Largest wire segment accepted, ohm (a megohm per cell pitch is far beyond any metal line).
-MAX_SEGMENT_OHM = 1e6
-TOPOLOGIES = ("1t1r", "passive")
-
-
-def check_wires(r_b: float, r_w: float, method: str, topology: str = "1t1r", *,
-                label: str = "method") -> None:
-    """The wire-resistance rules, for ``solve_currents`` and the core's settings alike.
-
-    Each resistance is 0 (an ideal wire) or between ``MIN_SEGMENT_OHM`` (below a picohm 1/r
-    overflows the solvers' arithmetic) and ``MAX_SEGMENT_OHM``; ``ideal`` has no wires,
-    ``chain`` (Algorithm 1) models 1T1R bit lines only and ``ladder`` one segment kind at a
-    time: each refuses what it would otherwise ignore. ``label`` names the setting in messages
-    (``circuit`` in the core).
-    """
-    for name, r in (("r_bitline_ohm", r_b), ("r_wordline_ohm", r_w)):
-        if not np.isfinite(r) or r < 0 or 0 < r < MIN_SEGMENT_OHM or r > MAX_SEGMENT_OHM:
-            raise ParameterError(f"{name} = {r!r} is out of range: allowed {name} = 0 or "
-                                 f"{MIN_SEGMENT_OHM:g} <= {name} <= {MAX_SEGMENT_OHM:g}")
-    if method == "ideal" and (r_b or r_w):
-        raise ParameterError(f"{label} 'ideal' has no wires but r_bitline_ohm/r_wordline_ohm > 0: "
-                             "allowed 'auto', 'chain', 'ladder' or 'nodal'")
-    if method == "chain" and topology != "1t1r":
-        raise ParameterError(f"{label} 'chain' (Cubero-Cascante et al. 2025, Algorithm 1) models "
-                             "1T1R arrays only: use topology='1t1r', or 'ladder'/'nodal' for "
-                             "passive ones")
-    if method == "chain" and r_w != 0:
-        raise ParameterError(f"{label} 'chain' has no word-line segments: r_wordline_ohm must "
-                             "be 0; use 'nodal' for both segment kinds")
-    if method == "ladder" and r_b > 0 and r_w > 0:
-        raise ParameterError(f"{label} 'ladder' is exact for one segment kind at a time; with "
-                             "both r_bitline_ohm and r_wordline_ohm > 0 use 'nodal'")
-
-
-def _check(g_s: ArrayLike, v_in_v: ArrayLike, r_b: float, r_w: float, topology: str,
-           method: str) -> tuple[FloatArray, FloatArray, bool]:
-    g = np.asarray(g_s, dtype=np.float64)
-    v = np.asarray(v_in_v, dtype=np.float64)
-    if g.ndim != 2 or min(g.shape) == 0:
-        raise ParameterError(f"g_s must be a non-empty (rows, cols) array; got shape {g.shape}")
-    if not np.all(np.isfinite(g)) or np.any(g < 0):
-        raise ParameterError("g_s must hold finite conductances >= 0 siemens")
-    single = v.ndim == 1
-    v2 = v[None] if single else v
-    if v2.ndim != 2 or v2.shape[1] != g.shape[0]:
-        raise ParameterError(f"v_in_v must be ({g.shape[0]},) or (batch, {g.shape[0]}); "
-                             f"got shape {v.shape}")
-    if not np.all(np.isfinite(v2)):
-        raise ParameterError("v_in_v contains NaN or infinite voltages")
-    if topology not in TOPOLOGIES:
-        raise ParameterError(f"topology = {topology!r}: allowed {', '.join(TOPOLOGIES)}")
-    if method not in METHODS:
-        raise ParameterError(f"method = {method!r}: allowed {', '.join(METHODS)}")
-    check_wires(r_b, r_w, method, topology)
-    return g, np.ascontiguousarray(v2), single
-
-
 def solve_currents(
     g_s: ArrayLike,
     v_in_v: ArrayLike,
@@ -110,10 +70,25 @@ def solve_currents(
     r_wordline_ohm: float = 0.0,
     topology: Topology = "1t1r",
     method: Method = "auto",
+    cell_iv: CellIV | None = None,
+    access: AccessIV | None = None,
 ) -> FloatArray:
-    """Currents into the amplifiers, amperes: (batch, cols), or (cols,) for one vector."""
+    """Currents into the amplifiers, amperes: (batch, cols), or (cols,) for one vector.
+
+    ``cell_iv``/``access``: non-linear elements (module docstring)."""
     r_b, r_w = float(r_bitline_ohm), float(r_wordline_ohm)
-    g, v, single = _check(g_s, v_in_v, r_b, r_w, topology, method)
+    g, v, single = check_inputs(g_s, v_in_v, r_b, r_w, topology, method)
+    if not is_linear(cell_iv, access):
+        if method == "chain":
+            raise ParameterError("method 'chain' is for linear cells only; with cell_iv/access "
+                                 "use 'auto', 'nodal', 'ladder' or 'ideal'")
+        from .nonlinear import solve_nonlinear
+
+        out = solve_nonlinear(g, v, r_bitline_ohm=r_b, r_wordline_ohm=r_w, topology=topology,
+                              cell_iv=cell_iv, access=access).currents_a
+        return out[0] if single else out
+    if isinstance(access, FixedAccess) and access.r_ohm > 0:
+        g = series_conductance(g, access.r_ohm)
     if method == "auto":
         method = "ideal" if r_b == 0 and r_w == 0 else "ladder" if r_b == 0 or r_w == 0 \
             else "nodal"

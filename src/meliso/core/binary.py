@@ -17,7 +17,10 @@ Pipeline, one way:
    row. Inputs become the encoding's binary pulse planes (Table I: 1 or 2 cycles).
 2. devices: cells are programmed LRS/HRS (:mod:`meliso.devices.binary`, with the device's
    log-normal ``sigma_program`` spread), each in series with its access transistor
-   (``r_access_ohm``); unused cells of a partly filled crossbar stay in HRS.
+   (``r_access_ohm``); unused cells of a partly filled crossbar stay in HRS. With the wires'
+   ``cell_iv``/``access`` (a sinh cell, a level-1 NMOS; :mod:`meliso.circuit.iv`) the element
+   is non-linear: a read pulse of V_read sees g_read = I(V_read) / V_read, which also sets
+   Delta_I, and with wires the network is solved by Newton's method.
 3. circuit: column currents from :func:`meliso.circuit.solve_currents` (1T1R: a row without a
    pulse is off). Without wires only the filled part of each crossbar is computed (the rest
    carries no current); with bit-line segments every physical row is kept (the bit line runs
@@ -42,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import ParameterError, check_range, validate_model
 from ..circuit import Wires, series_conductance, solve_currents
+from ..circuit.iv import series_element
 from ..devices import BinaryDevice, get_device
 from ..devices.binary import program_binary
 from ..mapping.encodings import (
@@ -242,6 +246,8 @@ class BinaryCore:
         self.energy = energy if energy is not None else EnergyModel()
         if dev.sigma_program > 0 and rng is None:
             rng = np.random.default_rng(0)
+        self._elements = (self.wires.elements(self.device.r_access_ohm) if self.wires.nonlinear
+                          else (None, None))
         self._program(rng)
         self.reset_stats()
 
@@ -254,9 +260,18 @@ class BinaryCore:
     @property
     def delta_i_a(self) -> float:
         """Delta_I = V_R (G_LRS - G_HRS), the unit current of a differential pair (eq. 3)."""
-        g_on, g_off = series_conductance(np.array([self.device.g_lrs_s, self.device.g_hrs_s]),
-                                         self.device.r_access_ohm)
+        g_on, g_off = self._pulse_conductance(np.array([self.device.g_lrs_s,
+                                                        self.device.g_hrs_s]))
         return self.v_read_v * float(g_on - g_off)
+
+    def _pulse_conductance(self, g_cell_s: FloatArray) -> FloatArray:
+        """I(V_read) / V_read of cells ``g_cell_s`` with their access transistors: what a read
+        pulse sees (with linear elements the series conductance 1 / (1/g + r_access))."""
+        if not self.wires.nonlinear:
+            return series_conductance(g_cell_s, self.device.r_access_ohm)
+        cell, access = self.wires.elements(self.device.r_access_ohm)
+        i = series_element(cell, access, g_cell_s, self.v_read_v, 0.0)[0]
+        return np.asarray(i / self.v_read_v)
 
     @property
     def wired(self) -> bool:
@@ -271,15 +286,18 @@ class BinaryCore:
         padded[:rows, :cols] = self.weights
         # (Tr, Tc, R, pairs): weight tiles; every crossbar is programmed whole (idle cells HRS)
         w_tiles = padded.reshape(tr, r_x, tc, pairs).transpose(0, 2, 1, 3)
-        # a cell in series with its access transistor (1T1R), as the columns see it
-        self.g_s = series_conductance(
-            program_binary(self.device, differential_states(w_tiles), rng),
-            self.device.r_access_ohm)
+        # a cell in series with its access transistor (1T1R), as the columns see it; with
+        # non-linear elements the cells' own conductances (the solver adds the transistor) and
+        # g_read_s what a read pulse sees, I(V_read) / V_read (exact for pulses of V_read)
+        cells = program_binary(self.device, differential_states(w_tiles), rng)
+        self.g_s = cells if self.wires.nonlinear else series_conductance(
+            cells, self.device.r_access_ohm)
+        self.g_read_s = self._pulse_conductance(cells) if self.wires.nonlinear else self.g_s
         used_rows = np.minimum(r_x, rows - np.arange(tr) * r_x)
         used_cols = np.minimum(pairs, cols - np.arange(tc) * pairs)
         self.active_rows = np.broadcast_to(used_rows[:, None], self.grid).astype(np.int64)
         self.active_cols = np.broadcast_to(used_cols[None, :], self.grid).astype(np.int64)
-        g_pair = self.g_s[..., 0::2] + self.g_s[..., 1::2]
+        g_pair = self.g_read_s[..., 0::2] + self.g_read_s[..., 1::2]
         mask = ((np.arange(r_x)[None, :, None] < used_rows[:, None, None])[:, None]
                 & (np.arange(pairs)[None, None, :] < used_cols[:, None, None])[None])
         self.g_bar_s = (g_pair * mask).sum(axis=(2, 3)) / (self.active_rows * self.active_cols)
@@ -291,13 +309,13 @@ class BinaryCore:
     def _solve(self, v: FloatArray, tr: int, tc: int) -> FloatArray:
         """Physical column currents (reads, C) of tile (tr, tc) for word-line voltages
         (reads, R): the circuit solver with wires, v G without."""
-        g = self.g_s[tr, tc]
-        if not self.wired:
-            return np.asarray(v @ g)
+        if not self.wired:  # pulses of V_read: I = V g_read exactly, whatever the elements
+            return np.asarray(v @ self.g_read_s[tr, tc])
         w = self.wires
-        return solve_currents(g, v, r_bitline_ohm=w.r_bitline_ohm,
+        cell, access = self._elements
+        return solve_currents(self.g_s[tr, tc], v, r_bitline_ohm=w.r_bitline_ohm,
                               r_wordline_ohm=w.r_wordline_ohm, topology="1t1r",
-                              method=w.circuit)
+                              method=w.circuit, cell_iv=cell, access=access)
 
     def _currents(self, planes: FloatArray, tr: int, tc: int) -> FloatArray:
         """Pair current differences (reads, pairs) of tile (tr, tc) for pulse planes
@@ -307,11 +325,12 @@ class BinaryCore:
         if self.wires.r_wordline_ohm > 0:  # idle columns load the word lines: whole crossbar
             i = self._solve(v, tr, tc)[:, : 2 * m]
         elif self.wired:  # bit-line segments only: columns are independent, rows are not
+            cell, access = self._elements
             i = solve_currents(self.g_s[tr, tc, :, : 2 * m], v,
                                r_bitline_ohm=self.wires.r_bitline_ohm, topology="1t1r",
-                               method=self.wires.circuit)
-        else:
-            i = v[:, :n] @ self.g_s[tr, tc, :n, : 2 * m]
+                               method=self.wires.circuit, cell_iv=cell, access=access)
+        else:  # pulses of V_read: I = V g_read exactly, whatever the elements
+            i = v[:, :n] @ self.g_read_s[tr, tc, :n, : 2 * m]
         return np.asarray(i[:, 0::2] - i[:, 1::2])
 
     def _run(self, x: ArrayLike, bits: int | None, scale: float, record: bool

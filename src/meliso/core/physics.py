@@ -7,7 +7,9 @@ every cell programmed from the device's initial state, open loop or with write-a
 (:mod:`meliso.devices.programming`); word lines driven at V_read x (analog) or in bit-serial
 planes; each cell conducts through its access transistor, g_eff = 1 / (R_cell (1 + read noise)
 + R_access); column currents are Kirchhoff sums, or with wire resistance the solution of each
-tile's network (:func:`meliso.circuit.solve_currents`); currents decoded by the nominal
+tile's network (:func:`meliso.circuit.solve_currents`; with a non-linear cell I-V or a MOSFET
+access, ``cell_iv``/``access``, the elements' exact currents by Newton's method, the decode
+still assuming linear cells); currents decoded by the nominal
 full-scale step Delta_I = V_read (g_eff(G_high) - g_eff(G_low)), tiles' partial sums added
 digitally and scaled back by the tile and input scales.
 """
@@ -147,7 +149,10 @@ class PhysicsArrays:
         self.step_a = dev.v_read_v * (
             float(series_conductance(g_hi, dev_r)) - float(series_conductance(g_lo, dev_r))
         )
-        self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, dev_r)
+        # non-linear elements: the cells' own conductances, the transistor solved with them
+        self._elements = cfg.elements(dev_r) if cfg.nonlinear else None
+        fold = 0.0 if cfg.nonlinear else dev_r
+        self._g_read = None if dev.sigma_read > 0 else series_conductance(self.g_s, fold)
         # the output ADC's full scale, in units of one cell pair at full weight and input
         self.adc_full_scale: float = cfg.adc_full_scale or float(cfg.tile_rows)
         self.counters = ReadCounters(self.g_s.shape[:3])
@@ -202,11 +207,13 @@ class PhysicsArrays:
         cfg = self.config
         if cfg.no_parasitics:
             return ideal_currents(g_s, v[:, :, None])
+        cell, access = self._elements or (None, None)
         out = np.empty((*g_s.shape[:3], v.shape[-2], g_s.shape[-1]))
         for s, tr, tc in np.ndindex(*g_s.shape[:3]):
             out[s, tr, tc] = solve_currents(
                 g_s[s, tr, tc], v[s, tr], r_bitline_ohm=cfg.r_bitline_ohm,
                 r_wordline_ohm=cfg.r_wordline_ohm, topology=cfg.topology, method=cfg.circuit,
+                cell_iv=cell, access=access,
             )
         return out
 
@@ -215,7 +222,7 @@ class PhysicsArrays:
         if self._g_read is not None:
             return self._g_read
         r = read_resistance_ohm(self.g_s, self.device.sigma_read, self.rng)
-        return 1.0 / (r + self.device.r_access_ohm)
+        return 1.0 / (r + (0.0 if self.config.nonlinear else self.device.r_access_ohm))
 
     def _currents(self, v_in_v: FloatArray) -> FloatArray:
         """Column currents (S, Tr, Tc, B, Cp) for word-line voltages (S, Tr, B, R)."""

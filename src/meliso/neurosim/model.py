@@ -47,6 +47,10 @@ class NeuroSimModel:
         "r_wordline_ohm": Allowed((0.0,), _WIRES),
         "circuit": Allowed(("auto", "ideal"), "'auto' or 'ideal' (no wire solver)"),
         "topology": Allowed(("1t1r",), "'1t1r'"),
+        "cell_iv": Allowed(("linear",), "'linear' (NeuroSim's cells are resistors)"),
+        "access": Allowed(("device",), "'device' (NeuroSim's fixed 15 kOhm access resistance)"),
+        "cell_v0_v": Allowed((None,), "None"),
+        "v_gate_v": Allowed((None,), "None"),
         "adc_bits": Allowed((None,), "None (NeuroSim digitises with its own 65535-count "
                             "counter)"),
         "adc_full_scale": Allowed((None,), "None"),

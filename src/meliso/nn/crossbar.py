@@ -133,7 +133,8 @@ class CrossbarNet(nn.Module):
 def to_crossbar(model: QuantNet, **hardware: Any) -> CrossbarNet:
     """``model`` with its crossbar layers on simulated BinaryCores; ``hardware`` are
     :class:`BinaryCore` arguments (technology, encoding, crossbar, adc_bits, adc_scale,
-    r_bitline_ohm, r_wordline_ohm, circuit, v_read_v, energy, rng)."""
+    r_bitline_ohm, r_wordline_ohm, circuit, cell_iv, access, v_gate_v, v_read_v, energy,
+    rng)."""
     if not isinstance(model, QuantNet):
         raise TypeError("to_crossbar takes a meliso.nn QuantNet (build_model / load_checkpoint)")
     return CrossbarNet(model, **hardware)

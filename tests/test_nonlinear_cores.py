@@ -1,0 +1,93 @@
+"""The cores with non-linear elements (a sinh cell I-V, a level-1 NMOS access transistor):
+settings validated, the small-signal limit equal to the linear core, the exact decode of
+binary pulses without wires, and the non-linearity's effect where the physics says it must
+appear."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from meliso._validation import ParameterError
+from meliso.circuit import Wires
+from meliso.circuit.iv import Level1NMOS, SinhCell, series_element
+from meliso.core import AnalogCore, BinaryCore
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"cell_iv": "cubic"}, "cell_iv = 'cubic': allowed linear"),
+    ({"access": "pmos"}, "access = 'pmos': allowed device"),
+    ({"cell_v0_v": 0.3}, "cell_v0_v is for sinh cells"),
+    ({"v_gate_v": 1.0}, "v_gate_v is for a MOSFET access"),
+    ({"cell_iv": "sinh-hfox", "circuit": "chain", "r_bitline_ohm": 1.0}, "'chain'"),
+    ({"cell_iv": "sinh-hfox", "cell_v0_v": 0.0}, "cell_v0_v"),
+])
+def test_element_settings_are_validated(settings, message):
+    with pytest.raises(Exception, match=message):
+        Wires(**settings)
+
+
+def test_elements_carry_their_overrides():
+    cell, access = Wires(cell_iv="sinh-hfox", cell_v0_v=0.4, access="nmos-65nm-l1",
+                         v_gate_v=0.9).elements(15e3)
+    assert cell == SinhCell(v0_v=0.4) and isinstance(access, Level1NMOS)
+    assert access.v_gate_v == 0.9
+    assert Wires().elements(15e3)[1].r_ohm == 15e3 and not Wires().nonlinear
+
+
+def test_neurosim_refuses_non_linear_elements():
+    with pytest.raises(ParameterError, match="cell_iv"):
+        AnalogCore(np.eye(4), "Ag:a-Si", model="neurosim", cell_iv="sinh-hfox")
+
+
+@pytest.mark.parametrize("elements", [{"cell_iv": "sinh-hfox"},
+                                      {"cell_iv": "sinh-hfox", "access": "nmos-65nm-l1"}])
+def test_binary_core_decodes_pulses_exactly_without_wires(elements):
+    """Read pulses are all V_read: each element passes I(V_read) = g_read V_read, and Delta_I
+    is measured the same way, so an ideal binary crossbar computes x @ W exactly."""
+    rng = np.random.default_rng(1)
+    w = rng.choice([-1, 0, 1], size=(40, 12))
+    x = rng.choice([-1, 0, 1], size=(9, 40))
+    core = BinaryCore(w, technology="ReRAM-1", encoding="T-I", crossbar=(64, 32), **elements)
+    np.testing.assert_array_equal(core.matmul(x), x @ w)
+    cell, access = core.wires.elements(core.device.r_access_ohm)
+    i_on = series_element(cell, access, core.device.g_lrs_s, core.v_read_v, 0.0)[0]
+    i_off = series_element(cell, access, core.device.g_hrs_s, core.v_read_v, 0.0)[0]
+    assert core.delta_i_a == pytest.approx(float(i_on - i_off), rel=1e-12)
+
+
+def test_binary_core_small_signal_cells_equal_the_linear_core_with_wires():
+    """V0 = 100 V >> V_read: sinh(V/V0) V0 = V (1 + (V/V0)^2/6 ...), so every column current
+    of the wired crossbar matches the linear solver to ~(V_read/V0)^2 / 6."""
+    rng = np.random.default_rng(2)
+    w = rng.choice([-1, 1], size=(32, 8))
+    x = rng.choice([-1, 1], size=(5, 32))
+    lin = BinaryCore(w, technology="ReRAM-1", encoding="B-I", crossbar=(32, 16),
+                     r_bitline_ohm=2.5)
+    near = BinaryCore(w, technology="ReRAM-1", encoding="B-I", crossbar=(32, 16),
+                      r_bitline_ohm=2.5, cell_iv="sinh-hfox", cell_v0_v=100.0)
+    i_lin, i_near = lin.column_currents_a(x), near.column_currents_a(x)
+    bound = (lin.v_read_v / 100.0) ** 2 / 6 * 2
+    np.testing.assert_allclose(i_near, i_lin, rtol=bound)
+    assert np.max(np.abs(i_near / i_lin - 1)) > bound / 20  # and the solver did see the sinh
+
+
+def test_analog_core_sinh_cells_bend_the_product_as_sinh_does():
+    """One tile, no wires, one input at full scale on an identity matrix with the ideal
+    device (linear, no access resistance): the decoded output is the cell's I(V_read)/(g
+    V_read) = sinh(V_read/V0) V0/V_read times the weight — the closed form of the sinh law —
+    and the small-signal limit (V0 = 100 V) is the linear core."""
+    a = np.eye(3)
+    x = np.array([1.0, 0.0, 0.0])
+    lin = AnalogCore(a, "ideal", tile_rows=3, tile_cols=3).matvec(x)
+    for v0, tol in ((100.0, 1e-5), (0.25, None)):
+        y = AnalogCore(a, "ideal", tile_rows=3, tile_cols=3, cell_iv="sinh-hfox",
+                       cell_v0_v=v0).matvec(x)
+        if tol is not None:
+            np.testing.assert_allclose(y, lin, atol=tol)
+        else:
+            core = AnalogCore(a, "ideal", tile_rows=3, tile_cols=3)
+            v_r = core.device.v_read_v
+            gain = np.sinh(v_r / v0) * v0 / v_r
+            assert y[0] == pytest.approx(lin[0] * gain, rel=1e-6)
+            assert y[1:] == pytest.approx(lin[1:], abs=1e-9)
