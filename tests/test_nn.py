@@ -185,7 +185,7 @@ def test_cim_study_end_to_end_cached_and_resumable(tmp_path):
         "name": "cim-test", "dataset": "digits", "technologies": ["ReRAM-1"],
         "rp_crossbars": [128], "r_p_ohm": [0.0, 2.0], "adc_bits": [6, 3],
         "energy_crossbars": [64, 128], "images": 40, "calibration_images": 20,
-        "profile_images": 20, "epochs": 3})
+        "profile_images": 20, "epochs": 3, "adc_crossbar": 64})
     out = tmp_path / "cim"
     seen = []
     report = reproduce_cim(out, config=config, on_point=lambda d, t, r, c: seen.append(c))
@@ -211,8 +211,19 @@ def test_cim_study_end_to_end_cached_and_resumable(tmp_path):
     assert list(energy[0])[:5] == ["network", "quant", "crossbar", "mac_per_joule",
                                    "column_utilisation"]
     for name in ("fig2_adc_histograms", "fig3_accuracy_vs_rp", "fig4_accuracy_vs_adc",
-                 "fig5_energy"):
+                 "fig5_energy", "fig6_nonlinear_circuits"):
         assert (out / "figures" / f"{name}.png").exists()
+    # beyond the paper: each encoding at R_p = 2.5 ohm with the three element models
+    with (out / "accuracy_nonlinear.csv").open() as fh:
+        nonlinear = list(csv.DictReader(fh))
+    from meliso.studies.bnn_tnn.study import ENCODINGS_FOR
+
+    encodings = sum(len(ENCODINGS_FOR[q]) for q in ("BNN", "TNN"))
+    assert len(nonlinear) == 3 * encodings and {r["r_p_ohm"] for r in nonlinear} == {"2.5"}
+    assert {(r["cell_iv"], r["access"]) for r in nonlinear} == {
+        ("linear", "device"), ("sinh-hfox", "device"), ("sinh-hfox", "nmos-65nm-l1")}
+    text = report.read_text()
+    assert "non-linear cells and access transistors" in text and "change against linear" in text
     again = []
     reproduce_cim(out, config=config, on_point=lambda d, t, r, c: again.append(c))
     assert again and all(again)  # a re-run computes nothing

@@ -91,3 +91,36 @@ def test_analog_core_sinh_cells_bend_the_product_as_sinh_does():
             gain = np.sinh(v_r / v0) * v0 / v_r
             assert y[0] == pytest.approx(lin[0] * gain, rel=1e-6)
             assert y[1:] == pytest.approx(lin[1:], abs=1e-9)
+
+
+@pytest.mark.parametrize("access", [None, "nmos"])
+@pytest.mark.parametrize("kind", ["bitline", "wordline"])
+@pytest.mark.parametrize("topology", ["1t1r", "passive"])
+def test_lines_kernel_equals_its_numpy_twin_and_the_direct_newton(access, kind, topology):
+    """The Numba line-by-line Newton (one segment kind) against the NumPy batched Newton it
+    replaces and against Newton with sparse LU on the whole network: the same currents."""
+    from meliso.circuit.iv import Level1NMOS
+    from meliso.circuit.nonlinear import _newton_lines, solve_nonlinear
+    from meliso.circuit.nonlinear_net import _Net
+
+    rng = np.random.default_rng(7)
+    g = rng.uniform(1e-6, 1e-4, size=(24, 10))
+    v = rng.choice([0.0, 0.15, 0.3], size=(6, 24))
+    r_b, r_w = (2.5, 0.0) if kind == "bitline" else (0.0, 2.5)
+    cell, acc = SinhCell(0.25), (Level1NMOS() if access else None)
+    fast = solve_nonlinear(g, v, r_bitline_ohm=r_b, r_wordline_ohm=r_w, topology=topology,
+                           cell_iv=cell, access=acc, method="lines")
+    direct = solve_nonlinear(g, v, r_bitline_ohm=r_b, r_wordline_ohm=r_w, topology=topology,
+                             cell_iv=cell, access=acc, method="newton-direct")
+    on = v != 0 if topology == "1t1r" else np.ones_like(v, dtype=bool)
+    v_on = v * on
+    net = _Net(g, v_on, on, 1 / r_w if r_w else 0.0, 1 / r_b if r_b else 0.0, cell, acc)
+    w0 = np.broadcast_to(v_on[:, :, None], (6, 24, 10)).copy()
+    w, b, _, ok = _newton_lines(net, w0, np.zeros((6, 24, 10)), 1e-13, 50)
+    twin = net.g_b * b[:, -1, :] if r_b else net.element(w, b)[0].sum(axis=1)
+    assert ok.all()
+    scale = np.abs(direct.currents_a).max()
+    np.testing.assert_allclose(fast.currents_a, direct.currents_a, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(fast.currents_a, twin, rtol=0, atol=1e-12 * scale)
+    nodes = fast.bitline_v if r_b else fast.wordline_v
+    np.testing.assert_allclose(nodes, b if r_b else w, rtol=0, atol=1e-12)

@@ -67,6 +67,7 @@ from .._validation import ParameterError
 from .checks import check_inputs
 from .iv import AccessIV, CellIV, LinearCell, small_signal_conductance
 from .iv_numba import encode
+from .lines_kernel import lines_kernel
 from .nodal import PCG_ACCEPT_TOL, PCG_MAX_ITER, PCG_TOL, _direct, _system, nodal_solve
 from .nonlinear_kernels import newton_cg_kernel, picard_kernel, schur_pcg_per_vector_kernel
 from .nonlinear_net import (
@@ -354,9 +355,39 @@ def solve_nonlinear(
     if method == "auto":
         method = "newton-cg" if both else "lines"
     g0 = small_signal_conductance(cell, access, g)
-    start = nodal_solve(g0, v, r_b, r_w, topology, voltages=True)
-    w, b = start.wordline_v, start.bitline_v  # fresh arrays: updated in place
-    inner = np.maximum(start.pcg_iterations, 0)
+    if method == "lines":  # start from the ideal wires (the first Newton step is the
+        # linear solve at the cells' operating points: no factorisation per input pattern)
+        w = np.broadcast_to(v_on[:, :, None], (m, rows, cols)).copy()
+        b = np.zeros((m, rows, cols))
+        inner = zeros.copy()
+    else:
+        start = nodal_solve(g0, v, r_b, r_w, topology, voltages=True)
+        w, b = start.wordline_v, start.bitline_v  # fresh arrays: updated in place
+        inner = np.maximum(start.pcg_iterations, 0)
+    if method == "lines" and (enc := encode(cell, access)) is not None:
+        out = np.empty((m, cols))
+        iters = np.zeros(m, dtype=np.int64)
+        status = np.zeros(m, dtype=np.int64)
+        (ck, cp, cx, cc), (ak, ap, ax, ac) = enc
+        bitline = r_b > 0
+        lines_kernel(np.ascontiguousarray(g), v_on, np.ascontiguousarray(on),
+                     net.g_b if bitline else net.g_w, bitline, ck, cp, cx, cc, ak, ap, ax, ac,
+                     tol, ACCEPT_TOL, STEP_TOL, max_newton, out, b if bitline else w, iters,
+                     status)
+        bad = np.flatnonzero(status != 1)
+        if bad.size:  # the NumPy Newton with its line search for what the kernel left
+            wb, bb, it2, ok2 = _newton_lines(_sub(net, bad), w[bad], b[bad], tol, max_newton)
+            if not np.all(ok2):
+                raise ArithmeticError(f"non-linear crossbar solve (lines) did not converge for "
+                                      f"vector {int(bad[~ok2][0])} in {max_newton} iterations")
+            sub = _sub(net, bad)
+            out[bad] = (sub.g_b * bb[:, -1, :] if bitline else
+                        sub.element(wb, bb)[0].sum(axis=1))
+            w[bad], b[bad] = wb, bb
+            iters[bad] += it2
+        if not np.all(np.isfinite(out)):
+            raise ArithmeticError("non-linear crossbar solve produced non-finite currents")
+        return NonlinearSolution(out, iters, inner, method, w, b)
     if method == "lines":
         w, b, iters, ok = _newton_lines(net, w, b, tol, max_newton)
     elif method in ("picard", "newton-cg"):

@@ -1,4 +1,5 @@
-"""Figures of the Cubero-Cascante et al. 2025 study (its Figs. 2-5) from the stored points.
+"""Figures of the Cubero-Cascante et al. 2025 study (its Figs. 2-5, and Fig. 6 beyond the
+paper: non-linear cells and access transistors) from the stored points.
 
 Each function writes one figure (PNG and PDF) and returns ``[(title, path, caption)]``.
 Accuracies are top-1 in percent with their 95 % Wilson intervals as error bars; colours tell
@@ -17,7 +18,7 @@ import numpy as np
 
 from ...analysis.plots import axis_label, figure_legend, save_figure, series_style, value_label
 from ...analysis.plots.style import ONE_COLUMN_IN, TWO_COLUMNS_IN
-from .study import ENCODINGS_FOR, ENERGY_ENCODING, CimConfig
+from .study import ELEMENT_CASES, ELEMENT_LABELS, ENCODINGS_FOR, ENERGY_ENCODING, CimConfig
 
 Rows = list[dict[str, Any]]
 Figure = tuple[str, str, str]
@@ -152,3 +153,42 @@ def fig5(root: Path, energy: Rows, config: CimConfig) -> list[Figure]:
              "Dashed: a constant row-driver energy (the 32-column NeuroSim reference), the "
              "paper's apparent assumption. Right: where BNN and TNN use the same columns, "
              "their lines coincide.")]
+
+
+def fig6(root: Path, rows: Rows, config: CimConfig) -> list[Figure]:
+    """Accuracy with non-linear elements at R_p = ``nonlinear_r_p_ohm``: per quantisation,
+    each encoding's accuracy for the linear cell, the sinh cell and the sinh cell with a
+    level-1 NMOS, side by side."""
+    if not rows:
+        return []
+    fig, axes = plt.subplots(1, len(config.quants), squeeze=False, sharey=True,
+                             figsize=(min(TWO_COLUMNS_IN, 3.2 * len(config.quants)), 2.6),
+                             layout="constrained")
+    width = 0.8 / len(ELEMENT_CASES)
+    for ax, quant in zip(axes[0], config.quants, strict=True):
+        encodings = ENCODINGS_FOR[quant]
+        for k, case in enumerate(ELEMENT_CASES):
+            pts = [next((r for r in rows if r["quant"] == quant and r["encoding"] == enc
+                         and (r["cell_iv"], r["access"]) == case), None) for enc in encodings]
+            x = np.arange(len(encodings)) + (k - (len(ELEMENT_CASES) - 1) / 2) * width
+            y = np.array([r["accuracy_pct"] if r else np.nan for r in pts])
+            lo = np.array([r["accuracy_ci_low_pct"] if r else np.nan for r in pts])
+            hi = np.array([r["accuracy_ci_high_pct"] if r else np.nan for r in pts])
+            style = series_style(k)
+            ax.bar(x, y, width, color=style["color"], label=ELEMENT_LABELS[case])
+            ax.errorbar(x, y, yerr=np.vstack([y - lo, hi - y]), fmt="none", ecolor="black",
+                        capsize=2, lw=0.8)
+        ax.set_xticks(np.arange(len(encodings)), list(encodings))
+        ax.set_xlabel("input encoding")
+        ax.set_title(f"{config.network} {quant}")
+        ax.set_ylabel(ACCURACY_LABEL)
+        ax.set_ylim(0, 100)
+    figure_legend(fig, max_cols=1)
+    save_figure(fig, root / "figures" / "fig6_nonlinear_circuits")
+    return [("Fig. 6 (beyond the paper): non-linear cells and access transistors",
+             "figures/fig6_nonlinear_circuits.png",
+             f"{config.adc_technology}, {config.adc_crossbar} x {config.adc_crossbar} "
+             f"crossbars, R_p = {config.nonlinear_r_p_ohm:g} ohm per segment, ideal ADC; the "
+             "same test images for every bar. Each circuit is solved exactly (Newton on the "
+             "nodal equations, meliso.circuit.nonlinear); Delta_I is each element's own "
+             "current at V_read. Bars: 95 % Wilson intervals.")]

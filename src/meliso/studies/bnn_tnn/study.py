@@ -56,6 +56,15 @@ Crossbar = Annotated[StrictInt, Field(ge=2, le=MAX_CROSSBAR)]
 WireOhm = Annotated[float, Strict(), Field(ge=0, le=1e6)]
 
 
+#: The circuit models of the non-linear points (beyond the paper): the linear cell with the
+#: device's access resistance (the paper's circuit), a sinh cell (Guan, Yu & Wong 2012) with
+#: it, and the sinh cell with a level-1 NMOS access transistor (meliso.circuit.iv presets).
+ELEMENT_CASES = (("linear", "device"), ("sinh-hfox", "device"), ("sinh-hfox", "nmos-65nm-l1"))
+ELEMENT_LABELS = {("linear", "device"): "linear cell, fixed access resistance",
+                  ("sinh-hfox", "device"): "sinh cell (V0 = 0.25 V), fixed access resistance",
+                  ("sinh-hfox", "nmos-65nm-l1"): "sinh cell with a level-1 NMOS access"}
+
+
 class CimConfig(BaseModel):
     """The study's settings (defaults: the paper's; ``quick`` trims every axis)."""
 
@@ -73,6 +82,8 @@ class CimConfig(BaseModel):
     energy_crossbars: tuple[Crossbar, ...] = Field((64, 128, 256, 512), strict=False)
     energy_adc_bits: int = Field(4, ge=2, le=24)
     energy_technology: str = "ReRAM-2"
+    nonlinear_r_p_ohm: float = Field(2.5, ge=0, le=1e6, description="R_p of the non-linear "
+                                     "circuit points (cells and transistor against linear)")
     images: int = Field(50, ge=1, le=100_000, description="test images per sample")
     samples: int = Field(5, ge=1, le=50, description="disjoint test samples per point (the "
                                                      "verdicts' robustness)")
@@ -143,13 +154,16 @@ class CimPoint:
     checkpoint: str  # path (where to read it), not part of the identity
     checkpoint_sha: str  # content hash (part of the identity)
     data_dir: str | None = None
+    cell_iv: str = "linear"   # the crossbar's element models (meliso.circuit.iv presets)
+    access: str = "device"
 
     @property
     def params(self) -> tuple[tuple[str, Any], ...]:
         return (("figure", self.figure), ("network", self.network), ("quant", self.quant),
                 ("technology", self.technology), ("crossbar", self.crossbar),
                 ("encoding", self.encoding), ("r_p_ohm", self.r_p_ohm),
-                ("adc_bits", self.adc_bits), ("calibrated", self.calibrated))
+                ("adc_bits", self.adc_bits), ("calibrated", self.calibrated),
+                ("cell_iv", self.cell_iv), ("access", self.access))
 
     @property
     def key(self) -> str:
@@ -184,7 +198,7 @@ def compute_cim_point(point: CimPoint) -> tuple[dict[str, Any], NDArray[np.int64
     model = cached_checkpoint(point.checkpoint, point.checkpoint_sha)
     hw = to_crossbar(model, technology=point.technology, encoding=point.encoding,
                      crossbar=point.crossbar, adc_bits=point.adc_bits,
-                     r_bitline_ohm=point.r_p_ohm)
+                     r_bitline_ohm=point.r_p_ohm, cell_iv=point.cell_iv, access=point.access)
     record: dict[str, Any] = {"key": point.key, **dict(point.params),
                               "params": dict(point.params)}
     if point.figure == "fig2":  # profiling: the ADC outputs of every layer
@@ -242,6 +256,11 @@ def study_points(config: CimConfig, checkpoints: dict[str, tuple[str, str]],
                 points.append(CimPoint("fig5", technology=config.energy_technology, crossbar=n,
                                        encoding=enc, r_p_ohm=0.0,
                                        adc_bits=config.energy_adc_bits, calibrated=True, **ck))
+            for cell, access in ELEMENT_CASES:
+                points.append(CimPoint("fig6", technology=config.adc_technology,
+                                       crossbar=config.adc_crossbar, encoding=enc,
+                                       r_p_ohm=config.nonlinear_r_p_ohm, adc_bits=None,
+                                       calibrated=False, cell_iv=cell, access=access, **ck))
     return points
 
 
