@@ -174,15 +174,15 @@ def fig6(root: Path, rows: Rows, config: CimConfig) -> list[Figure]:
             y = np.array([r["accuracy_pct"] if r else np.nan for r in pts])
             lo = np.array([r["accuracy_ci_low_pct"] if r else np.nan for r in pts])
             hi = np.array([r["accuracy_ci_high_pct"] if r else np.nan for r in pts])
-            style = series_style(k)
-            ax.bar(x, y, width, color=style["color"], label=ELEMENT_LABELS[case])
-            ax.errorbar(x, y, yerr=np.vstack([y - lo, hi - y]), fmt="none", ecolor="black",
-                        capsize=2, lw=0.8)
+            style = series_style(k)  # points, not bars: an accuracy axis need not start at 0
+            ax.errorbar(x, y, yerr=np.vstack([y - lo, hi - y]), fmt=style["marker"],
+                        color=style["color"], capsize=2, lw=1.0, ms=4,
+                        label=ELEMENT_LABELS[case])
         ax.set_xticks(np.arange(len(encodings)), list(encodings))
         ax.set_xlabel("input encoding")
         ax.set_title(f"{config.network} {quant}")
         ax.set_ylabel(ACCURACY_LABEL)
-        ax.set_ylim(0, 100)
+        ax.set_xlim(-0.5, len(encodings) - 0.5)
     figure_legend(fig, max_cols=1)
     save_figure(fig, root / "figures" / "fig6_nonlinear_circuits")
     return [("Fig. 6 (beyond the paper): non-linear cells and access transistors",
