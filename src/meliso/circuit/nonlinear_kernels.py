@@ -22,6 +22,7 @@ from .pcg import (
     _solve_vector,
     _step,
     _wordline_solve_group,
+    cg_workspace,
     wordline_first_column,
     wordline_inverse_pivots,
 )
@@ -40,17 +41,8 @@ def schur_pcg_per_vector_kernel(g_eff: np.ndarray, v_in_v: np.ndarray, on: np.nd
     rows, cols = g_eff.shape[1], g_eff.shape[2]
     batch = v_in_v.shape[0]
     n_chunks = max(1, min(batch, n_chunks))
-    max_groups = (rows + LANES - 1) // LANES
     for ch in prange(n_chunks):
-        r = np.empty((rows, cols))
-        z = np.empty((rows, cols))
-        p = np.empty((rows, cols))
-        q = np.empty((rows, cols))
-        inv_b = np.empty((rows, cols))
-        members = np.empty((max_groups, LANES), dtype=np.int64)
-        inv_g = np.empty((max_groups, cols, LANES))
-        x = np.empty((cols, LANES))
-        y = np.empty(cols)
+        r, z, p, q, inv_b, members, inv_g, x, y = cg_workspace(rows, cols)
         for k in range(ch, batch, n_chunks):
             g = g_eff[k]
             inv_w = wordline_inverse_pivots(g, g_w)
@@ -105,17 +97,8 @@ def picard_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: floa
     rows, cols = g_s.shape
     batch = v_in_v.shape[0]
     n_chunks = max(1, min(batch, n_chunks))
-    max_groups = (rows + LANES - 1) // LANES
     for ch in prange(n_chunks):
-        r = np.empty((rows, cols))
-        z = np.empty((rows, cols))
-        p = np.empty((rows, cols))
-        q = np.empty((rows, cols))
-        inv_b = np.empty((rows, cols))
-        members = np.empty((max_groups, LANES), dtype=np.int64)
-        inv_g = np.empty((max_groups, cols, LANES))
-        x = np.empty((cols, LANES))
-        y = np.empty(cols)
+        r, z, p, q, inv_b, members, inv_g, x, y = cg_workspace(rows, cols)
         g_eff = np.empty((rows, cols))
         cur = np.empty((rows, cols))
         w_new = np.empty((rows, cols))
@@ -306,17 +289,8 @@ def newton_cg_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: f
     rows, cols = g_s.shape
     batch = v_in_v.shape[0]
     n_chunks = max(1, min(batch, n_chunks))
-    max_groups = (rows + LANES - 1) // LANES
     for ch in prange(n_chunks):
-        r = np.empty((rows, cols))
-        z = np.empty((rows, cols))
-        p = np.empty((rows, cols))
-        q = np.empty((rows, cols))
-        inv_b = np.empty((rows, cols))
-        members = np.empty((max_groups, LANES), dtype=np.int64)
-        inv_g = np.empty((max_groups, cols, LANES))
-        x = np.empty((cols, LANES))
-        y = np.empty(cols)
+        r, z, p, q, inv_b, members, inv_g, x, y = cg_workspace(rows, cols)
         a_sym = np.empty((rows, cols))
         cur = np.empty((rows, cols))
         rw = np.empty((rows, cols))

@@ -83,6 +83,18 @@ LANES = 8  # word lines solved together: two AVX2 vectors of independent recurre
 
 
 @njit(cache=True)
+def cg_workspace(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                np.ndarray, np.ndarray, np.ndarray,
+                                                np.ndarray, np.ndarray]:
+    """Scratch of one vector's Schur CG: (r, z, p, q, inv_b, members, inv_g, x, y)."""
+    max_groups = (rows + LANES - 1) // LANES
+    return (np.empty((rows, cols)), np.empty((rows, cols)), np.empty((rows, cols)),
+            np.empty((rows, cols)), np.empty((rows, cols)),
+            np.empty((max_groups, LANES), dtype=np.int64), np.empty((max_groups, cols, LANES)),
+            np.empty((cols, LANES)), np.empty(cols))
+
+
+@njit(cache=True)
 def _group_wordlines(on: np.ndarray, inv_w: np.ndarray, members: np.ndarray,
                      inv_g: np.ndarray) -> int:
     """The connected rows in groups of ``LANES``: their indices into ``members`` (group, lane;
@@ -401,19 +413,10 @@ def schur_pcg_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: f
     inv_w = wordline_inverse_pivots(g_s, g_w)
     u0 = wordline_first_column(inv_w, g_w)
     n_chunks = max(1, min(batch, n_chunks))
-    max_groups = (rows + LANES - 1) // LANES
     for c in prange(n_chunks):
         w_tmp = np.empty((rows, cols))
         b_tmp = np.empty((rows, cols))
-        r = np.empty((rows, cols))
-        z = np.empty((rows, cols))
-        p = np.empty((rows, cols))
-        q = np.empty((rows, cols))
-        inv_b = np.empty((rows, cols))
-        members = np.empty((max_groups, LANES), dtype=np.int64)
-        inv_g = np.empty((max_groups, cols, LANES))
-        x = np.empty((cols, LANES))
-        y = np.empty(cols)
+        r, z, p, q, inv_b, members, inv_g, x, y = cg_workspace(rows, cols)
         for k in range(c, batch, n_chunks):
             w = w_out[k] if keep else w_tmp
             b = b_out[k] if keep else b_tmp
