@@ -42,7 +42,6 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import PchipInterpolator
 
 from .._validation import ParameterError
 
@@ -101,6 +100,8 @@ class _Table:
         if x[0] == 0.0:  # given on V >= 0: odd extension
             x = np.concatenate([-x[:0:-1], x])
             y = np.concatenate([-y[:0:-1], y])
+        from scipy.interpolate import PchipInterpolator  # (~0.25 s: only when a table is used)
+
         p = PchipInterpolator(x, y, extrapolate=False)
         d = p.derivative()
         slopes = (float(d(x[0])), float(d(x[-1])))

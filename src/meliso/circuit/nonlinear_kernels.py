@@ -52,37 +52,6 @@ def schur_pcg_per_vector_kernel(g_eff: np.ndarray, v_in_v: np.ndarray, on: np.nd
                                          inv_b, members, inv_g, x, y)
 
 
-@njit(cache=True)
-def _residual_errors(g: np.ndarray, on: np.ndarray, v: np.ndarray, g_w: float, g_b: float,
-                     w: np.ndarray, b: np.ndarray, cur: np.ndarray) -> float:
-    """The larger of the two families' backward errors ||R|| / ||terms|| (as
-    :func:`_backward_errors`), element currents ``cur`` given."""
-    rows, cols = w.shape
-    rw2 = mw2 = rb2 = mb2 = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            el = cur[i, j]
-            left = v[i] if j == 0 else w[i, j - 1]
-            r = g_w * (w[i, j] - left) + el
-            m = g_w * (abs(w[i, j]) + abs(left)) + abs(el)
-            if j < cols - 1:
-                r += g_w * (w[i, j] - w[i, j + 1])
-                m += g_w * (abs(w[i, j]) + abs(w[i, j + 1]))
-            rw2 += r * r
-            mw2 += m * m
-            below = b[i + 1, j] if i < rows - 1 else 0.0
-            r = g_b * (b[i, j] - below) - el
-            m = g_b * (abs(b[i, j]) + abs(below)) + abs(el)
-            if i > 0:
-                r += g_b * (b[i, j] - b[i - 1, j])
-                m += g_b * (abs(b[i, j]) + abs(b[i - 1, j]))
-            rb2 += r * r
-            mb2 += m * m
-    ew = math.sqrt(rw2 / mw2) if rw2 > 0 else 0.0
-    eb = math.sqrt(rb2 / mb2) if rb2 > 0 else 0.0
-    return max(ew, eb)
-
-
 @njit(cache=True, parallel=True)
 def picard_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: float, g_b: float,
                   ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int,
@@ -104,6 +73,8 @@ def picard_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: floa
         w_new = np.empty((rows, cols))
         b_new = np.empty((rows, cols))
         y_cell = np.empty((rows, cols))  # cell voltages: warm starts of the internal node
+        rw = np.empty((rows, cols))  # residuals (only their norms are used here)
+        rb = np.empty((rows, cols))
         for k in range(ch, batch, n_chunks):
             w, b, v = w_io[k], b_io[k], v_in_v[k]
             vmax = 1e-300
@@ -138,7 +109,7 @@ def picard_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: floa
                 if failed:
                     status = -1
                     break
-                err = _residual_errors(g_s, on[k], v, g_w, g_b, w, b, cur)
+                err = _residuals_into(g_s, v, g_w, g_b, w, b, cur, rw, rb)
                 small = step <= step_tol * vmax
                 if (err <= tol and small) or (err <= accept_tol and err >= 0.5 * best
                                               and small):
@@ -174,7 +145,9 @@ def picard_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: floa
 @njit(cache=True)
 def _residuals_into(g: np.ndarray, v: np.ndarray, g_w: float, g_b: float, w: np.ndarray,
                     b: np.ndarray, cur: np.ndarray, rw: np.ndarray, rb: np.ndarray) -> float:
-    """:func:`_residual_errors`, also storing R_W and R_B (rows, cols)."""
+    """The larger of the two KCL families' backward errors ||R|| / ||terms|| (as
+    :func:`_backward_errors`), element currents ``cur`` given; R_W and R_B stored in ``rw``,
+    ``rb`` (rows, cols)."""
     rows, cols = w.shape
     rw2 = mw2 = rb2 = mb2 = 0.0
     for i in range(rows):

@@ -236,9 +236,8 @@ def profile_intervals(x: FloatArray, y: FloatArray, fit: LevelsChoice, direction
     t_hat = free.kappa * free.levels
     t_lo, t_hi = _bounds(lambda t: profile_t(t) - ref - q / 2.0, t_hat,
                          max(0.05 * abs(t_hat), 0.02), -700.0, 700.0)
-    labels = [float(np.clip(label_from_shape(shape_of(t, 1.0)), -NL_MAX, NL_MAX))
-              for t in (t_lo, t_hi)]
-    est = float(np.clip(label_from_shape(shape_of(fit.kappa, fit.levels)), -NL_MAX, NL_MAX))
+    labels = [clipped_label(t, 1.0) for t in (t_lo, t_hi)]
+    est = clipped_label(fit.kappa, fit.levels)
     nl_ci = (min(labels[0], est), max(labels[1], est))
     n_lo, n_hi = _bounds(lambda ln: profile_n(ln) - ref - q / 2.0, math.log(free.levels),
                          0.02, 0.0, log_n_hi)
@@ -257,6 +256,12 @@ def shape_of(kappa: float, levels: float) -> float:
     if kappa == 0 or abs(1.0 / kappa) > LINEAR_A:
         return math.inf
     return 1.0 / (kappa * levels)
+
+
+def clipped_label(kappa: float, levels: float) -> float:
+    """The NL label of curvature kappa over N = ``levels`` pulses, clipped to NeuroSim's table
+    (|NL| <= NL_MAX)."""
+    return float(np.clip(label_from_shape(shape_of(kappa, levels)), -NL_MAX, NL_MAX))
 
 
 @dataclass(frozen=True)

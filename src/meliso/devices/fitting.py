@@ -29,6 +29,7 @@ model misses leaves correlated residuals), and warnings when the data cannot be 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,7 @@ from .fit_likelihood import (
     FloatArray,
     Intervals,
     MapFit,
+    clipped_label,
     label_from_shape,
     map_coefficients,
     profile_intervals,
@@ -351,14 +353,8 @@ def device_to_device(traces: list[Trace], devices: list[str], pooled: tuple[Bran
         for branch, f in zip(pooled, own_fits, strict=True):
             own = [t for t in mine if t.direction == branch.direction]
             row.append(f.nl_label)
-            kappa = 0.0 if math.isinf(branch.shape_a) else 1 / (branch.shape_a * branch.levels)
-            rho, c = map_coefficients(kappa, branch.levels, branch.direction)
-            u = simulate_map(rho, c, branch.sigma_c2c, own, g_min_s, g_max_s, resamples, rng)
-            null = [float(np.clip(label_from_shape(shape_of(m.kappa, m.levels)), -NL_MAX,
-                                  NL_MAX))
-                    for m in (select_levels(*transitions(u, r), f.pulses_observed,
-                                            branch.direction, source=f.levels_source,
-                                            arrival=f.levels) for r in range(resamples))]
+            copies = refit_copies(branch, own, g_min_s, g_max_s, resamples, rng, like=f)
+            null = [clipped_label(m.kappa, m.levels) for m in copies]
             fit_var.append(float(np.var(null, ddof=1)))
         labels.append(row)
     if len(labels) < 2:
@@ -451,6 +447,24 @@ def transitions(u: list[FloatArray], r: int) -> tuple[FloatArray, FloatArray]:
     return (np.concatenate([ui[r, :-1] for ui in u]), np.concatenate([ui[r, 1:] for ui in u]))
 
 
+def refit_copies(branch: BranchFit, traces: list[Trace], g_min_s: float, g_max_s: float,
+                 resamples: int, rng: np.random.Generator, *, like: BranchFit
+                 ) -> Iterator[MapFit]:
+    """``resamples`` copies of ``traces`` drawn from ``branch``'s one-pulse map and noise
+    (:func:`simulate_map`, in chunks within ``MAX_SIMULATED_CELLS``), each fitted again as
+    ``like`` was: its pulses per train and the source of its N."""
+    kappa = 0.0 if math.isinf(branch.shape_a) else 1.0 / (branch.shape_a * branch.levels)
+    rho, c = map_coefficients(kappa, branch.levels, branch.direction)
+    arrival = like.levels if like.levels_source == "likelihood" else None
+    chunk = _chunk(traces)
+    for r in range(resamples):
+        if r % chunk == 0:
+            u = simulate_map(rho, c, branch.sigma_c2c, traces, g_min_s, g_max_s,
+                             min(chunk, resamples - r), rng)
+        yield select_levels(*transitions(u, r % chunk), like.pulses_observed,
+                            branch.direction, source=like.levels_source, arrival=arrival)
+
+
 def bootstrap_errors(fit: BranchFit, traces: list[Trace], g_min_s: float, g_max_s: float,
                      resamples: int, rng: np.random.Generator) -> BranchFit:
     """The fit with standard errors of its NL label, sigma_C2C and N from a parametric
@@ -461,24 +475,10 @@ def bootstrap_errors(fit: BranchFit, traces: list[Trace], g_min_s: float, g_max_
 
     if resamples < 2:
         return fit
-    kappa = 0.0 if math.isinf(fit.shape_a) else 1.0 / (fit.shape_a * fit.levels)
-    rho, c = map_coefficients(kappa, fit.levels, fit.direction)
-    lengths = np.array([t.g_s.size for t in traces])
-    n_obs = float(np.median(lengths - 1))
-    labels, sigmas, levels = [], [], []
-    for r in range(resamples):
-        if r % (chunk := _chunk(traces)) == 0:
-            u = simulate_map(rho, c, fit.sigma_c2c, traces, g_min_s, g_max_s,
-                             min(chunk, resamples - r), rng)
-        x, y = transitions(u, r % chunk)
-        mf = select_levels(x, y, n_obs, fit.direction, source=fit.levels_source,
-                           arrival=fit.levels if fit.levels_source == "likelihood" else None)
-        labels.append(float(np.clip(label_from_shape(shape_of(mf.kappa, mf.levels)),
-                                    -NL_MAX, NL_MAX)))
-        sigmas.append(mf.sigma)
-        levels.append(mf.levels)
-
+    copies = list(refit_copies(fit, traces, g_min_s, g_max_s, resamples, rng, like=fit))
     # the intervals are the profile likelihood's (fit_branch): these resamples give the
     # standard errors
-    nl_se, s_se, n_se = (float(np.std(v, ddof=1)) for v in (labels, sigmas, levels))
+    nl_se, s_se, n_se = (float(np.std(v, ddof=1)) for v in (
+        [clipped_label(m.kappa, m.levels) for m in copies], [m.sigma for m in copies],
+        [m.levels for m in copies]))
     return dataclasses.replace(fit, nl_label_se=nl_se, sigma_c2c_se=s_se, levels_se=n_se)
