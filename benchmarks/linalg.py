@@ -2,8 +2,8 @@
 
 1. 2-D Poisson, N = 64 (4096 unknowns), b = ones, 256 x 256 tiles, write-and-verify
    programming, mixed-precision refinement around CG, for every Table I device of Chowdhury
-   et al. 2024: with the arrays alone, and with residual arrays (the measured error of the arrays so far
-   programmed again, k times). Prints outer
+   et al. 2024: with the arrays alone, and with residual arrays (the measured error of the
+   arrays so far programmed again, k times). Prints outer
    iterations, crossbar MVMs and the final float64 residual ||b - A x|| / ||b||; and what CG
    alone reaches on the crossbars (its stall level).
 2. Seconds per forward matvec (and programming time, memory) for Poisson N = 32 ... 256

@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from meliso._memory import traced_peak_bytes
+from meliso.circuit.iv import ACCESS_PRESETS, SinhCell
+from meliso.circuit.iv_numba import encode
+from meliso.circuit.nonlinear import CHUNK_BYTES, _path, solve_nonlinear, working_bytes
 from meliso.core.plan import plan_core
 from meliso.devices import get_device
 from meliso.linalg import CrossbarMatrix, problem
@@ -91,10 +94,57 @@ def crossbar_matrices() -> list[tuple[str, int, int]]:
     return rows
 
 
+class _CubicCell:
+    """A model without a Numba twin (the NumPy paths): I = g (V + V^3 / (0.3 V)^2)."""
+
+    def current(self, g_s, v_v):
+        return np.asarray(g_s) * (np.asarray(v_v) + np.asarray(v_v) ** 3 / 0.09)
+
+    def conductance(self, g_s, v_v):
+        return np.asarray(g_s) * (1.0 + 3.0 * np.asarray(v_v) ** 2 / 0.09)
+
+
+def nonlinear_solves() -> list[tuple[str, int, int]]:
+    """solve_nonlinear on every path (its estimate: the kept node voltages, a chunk's working
+    set and the Numba scratch, ``meliso.circuit.nonlinear.working_bytes``)."""
+    rows_out = []
+    nmos = ACCESS_PRESETS["nmos-65nm-l1"]["model"]
+    both = dict(r_bitline_ohm=1.0, r_wordline_ohm=1.0)
+    rng = np.random.default_rng(0)
+    for (r, c, m), method, kw, cell in [
+            ((64, 64, 20), "newton-cg", both, SinhCell(0.25)),
+            ((128, 96, 10), "newton-cg", both, SinhCell(0.25)),
+            ((64, 64, 20), "picard", both, SinhCell(0.25)),
+            ((64, 64, 20), "lines", dict(r_bitline_ohm=1.0), SinhCell(0.25)),
+            ((32, 48, 50), "picard", both, _CubicCell()),
+            ((32, 48, 50), "lines", dict(r_wordline_ohm=1.0), _CubicCell()),
+            ((64, 64, 20), "auto", {}, SinhCell(0.25)),
+            ((300, 100, 50), "auto", {}, SinhCell(0.25)),
+            ((32, 48, 50), "newton-direct", both, SinhCell(0.25)),
+            ((128, 96, 4), "newton-direct", both, SinhCell(0.25)),
+            ((64, 64, 10), "newton-gmres", both, SinhCell(0.25))]:
+        g = 10 ** rng.uniform(-6, -4, (r, c))
+        v = rng.uniform(0.0, 0.3, (m, r))
+        v[rng.random((m, r)) < 0.3] = 0.0
+        twin = encode(cell, nmos) is not None
+        method_run = method if method != "auto" else "newton-cg" if len(kw) == 2 else "lines"
+        per_vector, fixed = working_bytes(_path(method_run, kw.get("r_bitline_ohm", 0.0),
+                                                kw.get("r_wordline_ohm", 0.0), twin), r, c)
+        chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
+        estimate = int(16.0 * r * c * m + per_vector * chunk + fixed)
+        peak = traced_peak_bytes(lambda g=g, v=v, method=method, kw=kw, cell=cell:
+                                 solve_nonlinear(g, v, method=method, cell_iv=cell,
+                                                 access=nmos, topology="1t1r", **kw))
+        rows_out.append((f"non-linear solve {method} {r}x{c} x {m} vectors "
+                         f"{type(cell).__name__}+nmos {sorted(kw)}", estimate, peak))
+    return rows_out
+
+
 def main() -> None:
     print(f"{'what':<78} {'estimate MiB':>12} {'peak MiB':>9} {'ratio':>6}")
     worst = (np.inf, 0.0)
-    for label, estimate, peak in [*populations(), *binary_cores(), *crossbar_matrices()]:
+    for label, estimate, peak in [*populations(), *binary_cores(), *crossbar_matrices(),
+                                   *nonlinear_solves()]:
         ratio = estimate / peak
         worst = (min(worst[0], ratio), max(worst[1], ratio))
         print(f"{label[:78]:<78} {estimate / 2**20:12.1f} {peak / 2**20:9.1f} {ratio:6.2f}")

@@ -8,8 +8,9 @@ Square arrays, a batch of 100 binary vectors (half the rows at V_read = 0.2 V, t
   (today's solver; the ratio column is against it).
 - ``sinh``: cells I = g V0 sinh(V/V0), V0 = 0.25 V, no transistor; ``sinh+nmos``: with the
   illustrative level-1 access NMOS (``nmos-65nm-l1``, gate at 1.2 V).
-  Each by ``newton-cg`` (the default: Newton with the symmetric part of the Jacobian, the
-  Numba Schur CG with a general right-hand side), ``picard`` (option (b): secant conductances,
+  Each by ``newton-cg`` (the default: Newton with a symmetric approximation of the Jacobian
+  and the internal nodes as unknowns, the Numba Schur CG with a general right-hand side),
+  ``picard`` (option (b): secant conductances,
   the existing Numba Schur CG over the batch), ``newton-gmres`` (option (a): Newton, GMRES
   preconditioned by the sparse LU of the linear nodal matrix; up to ``--gmres-max-size``),
   and, up to ``--direct-max-size``, the plain sparse-LU Newton

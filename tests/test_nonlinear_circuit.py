@@ -378,3 +378,46 @@ def test_no_convergence_is_an_error_not_a_nan():
     with pytest.raises(ArithmeticError, match="did not converge"):
         solve_nonlinear(g, v, r_bitline_ohm=2.0, r_wordline_ohm=2.0, cell_iv=SinhCell(0.05),
                         access=NMOS, max_newton=1, method="newton-gmres")
+
+
+def test_transistor_arrays_converge_in_few_newton_cg_steps_to_the_exact_newton_answer():
+    """The internal node as an unknown plus the shunt split of the element block: 96 x 96, the
+    level-1 NMOS, 1 Ohm segments. The split leaves out only the controlled-source part of one
+    off-diagonal entry (~1e-3 contraction here), so a few steps reach the sparse-LU Newton's
+    currents to 1e-12; the stop on the estimated error left (not on a falling backward error,
+    which the wires dominate: stopping when it fell by 1e-3 leaves 1e-11 here) keeps the last
+    digits."""
+    rng = np.random.default_rng(64)
+    g = np.where(rng.random((96, 96)) < 0.5, 1e-4, 1e-5)
+    v = np.where(rng.random((2, 96)) < 0.5, 0.2, 0.0)
+    kw = dict(topology="1t1r", cell_iv=SinhCell(0.25), access=NMOS, r_bitline_ohm=1.0,
+              r_wordline_ohm=1.0)
+    fast = solve_nonlinear(g, v, method="newton-cg", **kw)
+    ref = solve_nonlinear(g, v, method="newton-direct", **kw)
+    assert fast.newton_iterations.max() <= 5
+    np.testing.assert_allclose(fast.currents_a, ref.currents_a, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("case", ["ideal", "numpy", "numba"])
+def test_large_batches_are_solved_in_chunks_with_the_same_answer(case, monkeypatch):
+    import meliso.circuit.nonlinear as nl
+
+    g, v = _case(12, 10, seed=5, batch=7)
+    cell = _CubicCell() if case == "numpy" else SinhCell(0.25)
+    kw = dict(cell_iv=cell, access=NMOS, r_bitline_ohm=0.0 if case == "ideal" else 1.0,
+              r_wordline_ohm=0.0 if case == "ideal" else 1.0)
+    whole = solve_nonlinear(g, v, **kw)
+    monkeypatch.setattr(nl, "CHUNK_BYTES", 1.0)  # one vector per chunk
+    chunked = solve_nonlinear(g, v, **kw)
+    np.testing.assert_array_equal(chunked.currents_a, whole.currents_a)
+    np.testing.assert_array_equal(chunked.bitline_v, whole.bitline_v)
+    np.testing.assert_array_equal(chunked.newton_iterations, whole.newton_iterations)
+
+
+def test_memory_is_estimated_before_allocating(monkeypatch):
+    monkeypatch.setenv("MELISO_MEMORY_LIMIT", "1MiB")
+    g, v = _case(64, 64, seed=2, batch=40)
+    with pytest.raises(ParameterError, match=r"non-linear solve of 40 vectors on 64x64 .*"
+                                             r"needs about .* MiB"):
+        solve_nonlinear(g, v, cell_iv=SinhCell(0.25), access=NMOS, r_bitline_ohm=1.0,
+                        r_wordline_ohm=1.0)

@@ -124,3 +124,30 @@ def test_lines_kernel_equals_its_numpy_twin_and_the_direct_newton(access, kind, 
     np.testing.assert_allclose(fast.currents_a, twin, rtol=0, atol=1e-12 * scale)
     nodes = fast.bitline_v if r_b else fast.wordline_v
     np.testing.assert_allclose(nodes, b if r_b else w, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["bitline", "wordline"])
+def test_lines_kernel_settles_transistor_arrays_itself_in_few_steps(kind):
+    """The kernel, not its NumPy fallback: with the internal nodes as unknowns of the same
+    Newton iteration every line converges (status 1) in a handful of steps, quadratically."""
+    from meliso.circuit.iv import Level1NMOS
+    from meliso.circuit.iv_numba import encode
+    from meliso.circuit.lines_kernel import lines_kernel
+    from meliso.circuit.nonlinear_net import ACCEPT_TOL, STEP_TOL, TOL
+
+    rng = np.random.default_rng(11)
+    rows, cols, m = 48, 40, 5
+    g = np.where(rng.random((rows, cols)) < 0.5, 1e-4, 1e-5)
+    v = np.where(rng.random((m, rows)) < 0.5, 0.2, 0.0)
+    on = v != 0
+    bitline = kind == "bitline"
+    (ck, cp, cx, cc), (ak, ap, ax, ac) = encode(SinhCell(0.25), Level1NMOS())
+    out = np.empty((m, cols))
+    nodes = np.zeros((m, rows, cols)) if bitline else \
+        np.broadcast_to(v[:, :, None], (m, rows, cols)).copy()
+    iters = np.zeros(m, dtype=np.int64)
+    status = np.zeros(m, dtype=np.int64)
+    lines_kernel(g, v * on, on, 1.0, bitline, ck, cp, cx, cc, ak, ap, ax, ac, TOL, ACCEPT_TOL,
+                 STEP_TOL, 60, out, nodes, iters, status)
+    assert (status == 1).all()
+    assert iters.max() <= 6

@@ -66,7 +66,7 @@ def encode(cell: object, access: object | None) -> tuple[Encoded, Encoded] | Non
     return c_enc, a_enc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _table(ends: np.ndarray, x: np.ndarray, c: np.ndarray, v: float) -> tuple[float, float]:
     n = x.size
     if v < x[0]:
@@ -81,7 +81,7 @@ def _table(ends: np.ndarray, x: np.ndarray, c: np.ndarray, v: float) -> tuple[fl
     return y, dy
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cell_iv(kind: int, p: np.ndarray, x: np.ndarray, c: np.ndarray, g: float, v: float
             ) -> tuple[float, float]:
     """(I, dI/dV) of a cell of conductance g at V."""
@@ -104,7 +104,7 @@ def cell_current(kind: int, p: np.ndarray, x: np.ndarray, c: np.ndarray, g: floa
     return g * _table(p, x, c, v)[0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _level1(p: np.ndarray, vd: float, vs: float) -> tuple[float, float, float]:
     beta, vto, gamma, phi, lam, vg = p[0], p[1], p[2], p[3], p[4], p[5]
     fwd = vd >= vs
@@ -140,7 +140,7 @@ def _level1(p: np.ndarray, vd: float, vs: float) -> tuple[float, float, float]:
     return -ids, -d_src, -gds
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def access_iv(kind: int, p: np.ndarray, x: np.ndarray, c: np.ndarray, vd: float, vs: float
               ) -> tuple[float, float, float]:
     """(I from d to s, dI/dV_d, dI/dV_s) of the access device."""
@@ -165,7 +165,7 @@ def element(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int, ap
     return i, a, c, ok
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def element_from(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int,
                  ap: np.ndarray, ax: np.ndarray, ac: np.ndarray, g: float, vw: float, vb: float,
                  y_guess: float) -> tuple[float, float, float, bool, float]:
@@ -227,6 +227,44 @@ def element_from(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: in
     if den > 0:
         return fc, gc * gd / den, gc * gs / den, ok, y
     return fc, 0.0, 0.0, ok, y
+
+
+@njit(cache=True, inline="always")
+def node_element(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int,
+                 ap: np.ndarray, ax: np.ndarray, ac: np.ndarray, g: float, vw: float, vb: float,
+                 y: float) -> tuple[float, float, float, float, bool, float, float, float, float]:
+    """One 1T1R element whose internal node x = V_w - y is an unknown of the caller's Newton
+    iteration, not solved to convergence here: both models evaluated once at the cell voltage
+    ``y``, the node's KCL residual r_x = I_c - I_a condensed into the element. Linearising both
+    devices and eliminating dV_x,
+
+        dV_x = (r_x + g_c dV_w - g_s dV_b) / (g_c + g_d),
+
+    the element carries I_eff = (g_d I_c + g_c I_a) / (g_c + g_d) with dI/dV_w = g_c g_d / den,
+    dI/dV_b = g_c g_s / den (g_c = dI_c/dy, g_d = dI_a/dV_x, g_s = dI_a/dV_b, den = g_c + g_d):
+    the Newton step of the whole system (line and internal nodes), one evaluation per element.
+    After a step (dV_w, dV_b) the caller updates y += -k_r + k_w dV_w + k_b dV_b.
+
+    ``y`` NaN starts from the small-signal divider; a ``y`` outside [min(V_w - V_b, 0),
+    max(V_w - V_b, 0)] (both devices are monotone and pass no current at 0 V, so the solution
+    lies inside) is replaced by the safeguarded solve of :func:`element_from` (r_x = 0).
+    Returns (I_c, I_a, dI/dV_w, dI/dV_b, ok, y used, k_r, k_w, k_b); I_c leaves the word-line
+    node, I_a enters the bit-line node, I_eff = I_c - (1 - k_w) r_x = I_a + k_w r_x."""
+    d = vw - vb
+    ok = True
+    if np.isnan(y):
+        _, gc0 = cell_iv(ck, cp, cx, cc, g, 0.0)
+        _, gd0, _ = access_iv(ak, ap, ax, ac, vb, vb)
+        y = d * gd0 / (gc0 + gd0) if gc0 + gd0 > 0 else 0.5 * d
+    if not (min(d, 0.0) <= y <= max(d, 0.0)):
+        _, _, _, ok, y = element_from(ck, cp, cx, cc, ak, ap, ax, ac, g, vw, vb, np.nan)
+    fc, gc = cell_iv(ck, cp, cx, cc, g, y)
+    ia, gd, gs = access_iv(ak, ap, ax, ac, vw - y, vb)
+    den = gc + gd
+    if not den > 0.0:  # no conductance on either side (no current): r_x split evenly
+        return fc, ia, 0.0, 0.0, ok, y, 0.0, 0.5, 0.0
+    inv = 1.0 / den
+    return fc, ia, gc * gd * inv, gc * gs * inv, ok, y, (fc - ia) * inv, gd * inv, gs * inv
 
 
 @njit(cache=True)

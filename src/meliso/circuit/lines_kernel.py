@@ -14,9 +14,12 @@ step below ``step_tol`` max |V|. The output is g_b B_{R-1}. With word-line segme
     F_j = g_w [(W_j - W_{j-1}) + (W_j - W_{j+1}) [j < C-1]] + I_j(W_j, 0),   W_{-1} = V_i,
 
 and the outputs are the column sums of I_ij. Rows at 0 V in ``1t1r`` are off (no current).
-Elements I(V_w, V_b) and their derivatives come from :func:`.iv_numba.element_from` (a cell in
-series with its access transistor). The NumPy reference is ``_newton_lines`` in
-:mod:`.nonlinear` (batched Newton with a line search); the tests compare the two.
+Elements are cells (:func:`.iv_numba.cell_iv`) or cells in series with an access device whose
+internal node is a further unknown of the same Newton iteration, condensed into the element
+(:func:`.iv_numba.node_element`: one model evaluation per element and step, the internal
+nodes' KCL a third residual family); the line search moves them along the same Newton
+direction. The NumPy reference is ``_newton_lines`` in :mod:`.nonlinear` (batched Newton with
+a line search, each internal node solved at every evaluation); the tests compare the two.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .iv_numba import element_from
+from .iv_numba import ACC_NONE, cell_iv, node_element
 
 #: Halvings of a Newton step before a line gives up (then status -1: the caller falls back).
 MAX_HALVINGS = 30
@@ -50,13 +53,22 @@ def _thomas_line(diag: np.ndarray, off: float, rhs: np.ndarray, c: np.ndarray,
 def _kcl(u: np.ndarray, drive: float, bitline: bool, g_seg: float, g: np.ndarray,
          vfix: np.ndarray, on: np.ndarray, ck: int, cp: np.ndarray, cx: np.ndarray,
          cc: np.ndarray, ak: int, ap: np.ndarray, ax: np.ndarray, ac: np.ndarray,
-         y: np.ndarray, f: np.ndarray, dia: np.ndarray, cur: np.ndarray) -> tuple[float, bool]:
-    """Residual ``f``, Jacobian diagonal ``dia`` and element currents ``cur`` of one line at
-    node voltages ``u``; returns (max |F| / max term, every element converged)."""
+         y: np.ndarray, ky: np.ndarray, f: np.ndarray, dia: np.ndarray, cur: np.ndarray
+         ) -> tuple[float, float, bool]:
+    """One line at node voltages ``u``: the condensed residual ``f`` and its Jacobian diagonal
+    ``dia`` (the Newton system; with an access device each element's internal node is an
+    unknown condensed into it, :func:`.iv_numba.node_element`, at the cell voltages ``y``,
+    which are updated where they had to be re-solved, with ``ky`` = (k_r, dy/du) for the next
+    step), the element currents entering the bit line ``cur``. Returns (backward error: max
+    |true residual| / max term over the line's and the internal nodes, merit max |true
+    residual|, every element converged)."""
     n = u.size
     worst = 0.0
     scale = 0.0
+    worst_x = 0.0
+    scale_x = 0.0
     good = True
+    bare = ak == ACC_NONE
     for k in range(n):
         if bitline:
             left = u[k - 1] if k > 0 else u[k]
@@ -68,26 +80,48 @@ def _kcl(u: np.ndarray, drive: float, bitline: bool, g_seg: float, g: np.ndarray
             right = u[k + 1] if k < n - 1 else u[k]
             seg = g_seg * ((u[k] - left) + (u[k] - right))
             d_seg = g_seg * (1.0 + (1.0 if k < n - 1 else 0.0))
-        i_el = 0.0
+        i_true = 0.0  # the element's current at this line's node
+        i_bl = 0.0  # and where it enters the bit line
+        i_eff = 0.0
         d_el = 0.0
         if on[k]:
             vw = vfix[k] if bitline else u[k]
             vb = u[k] if bitline else 0.0
-            i_el, di_dw, di_db, ok, yk = element_from(ck, cp, cx, cc, ak, ap, ax, ac, g[k],
-                                                     vw, vb, y[k])
-            y[k] = yk
-            good = good and ok
-            d_el = di_db if bitline else di_dw
-        cur[k] = i_el
+            if bare:
+                i_true, d_el = cell_iv(ck, cp, cx, cc, g[k], vw - vb)
+                i_eff = i_true
+                i_bl = i_true
+                if bitline:
+                    d_el = -d_el
+            else:
+                fc, ia, da, dc, ok, yk, k_r, k_w, k_b = node_element(
+                    ck, cp, cx, cc, ak, ap, ax, ac, g[k], vw, vb, y[k])
+                y[k] = yk
+                good = good and ok
+                rx = fc - ia
+                i_true = ia if bitline else fc
+                i_bl = ia
+                i_eff = ia + k_w * rx
+                d_el = dc if bitline else da
+                ky[0, k] = k_r
+                ky[1, k] = k_b if bitline else k_w
+                worst_x = max(worst_x, abs(rx))
+                scale_x = max(scale_x, abs(fc) + abs(ia))
+        cur[k] = i_bl
         if bitline:
-            f[k] = seg - i_el
+            f[k] = seg - i_eff
             dia[k] = d_seg - d_el
+            r_true = seg - i_true
         else:
-            f[k] = seg + i_el
+            f[k] = seg + i_eff
             dia[k] = d_seg + d_el
-        worst = max(worst, abs(f[k]))
-        scale = max(scale, abs(i_el) + abs(g_seg * (u[k] - left)) + abs(g_seg * (u[k] - right)))
-    return (worst / scale if scale > 0 else 0.0), good
+            r_true = seg + i_true
+        worst = max(worst, abs(r_true))
+        scale = max(scale, abs(i_true) + abs(g_seg * (u[k] - left)) + abs(g_seg * (u[k] - right)))
+    err = worst / scale if scale > 0 else 0.0
+    if scale_x > 0:
+        err = max(err, worst_x / scale_x)
+    return err, max(worst, worst_x), good
 
 
 @njit(cache=True, parallel=True)
@@ -109,6 +143,9 @@ def lines_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_seg: flo
         du = np.empty(n)
         trial = np.empty(n)
         y = np.empty(n)
+        y_old = np.empty(n)
+        ky = np.zeros((2, n))
+        ky_old = np.zeros((2, n))
         f = np.empty(n)
         dia = np.empty(n)
         cur = np.empty(n)
@@ -139,8 +176,8 @@ def lines_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_seg: flo
                 drive = v_in_v[b, line]
                 if not onl[0] and drive == 0.0:  # an off row carries nothing
                     continue
-            err, _ = _kcl(u, drive, bitline, g_seg, gl, vfix, onl, ck, cp, cx, cc, ak, ap,
-                          ax, ac, y, f, dia, cur)
+            err, merit, _ = _kcl(u, drive, bitline, g_seg, gl, vfix, onl, ck, cp, cx, cc, ak,
+                                 ap, ax, ac, y, ky, f, dia, cur)
             step = np.inf
             best = np.inf
             it = 0
@@ -156,20 +193,23 @@ def lines_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_seg: flo
                 for k in range(n):
                     scratch[k] = -f[k]
                 _thomas_line(dia, -g_seg, scratch, trial, du)
-                # damped: halve until the residual does not grow
-                norm0 = 0.0
-                for k in range(n):
-                    norm0 = max(norm0, abs(f[k]))
+                # damped: halve until the true residual does not grow (the internal nodes
+                # move along the same Newton direction)
+                norm0 = merit
+                y_old[:] = y
+                ky_old[:, :] = ky
                 lam = 1.0
                 for _ in range(MAX_HALVINGS):
                     for k in range(n):
                         trial[k] = u[k] + lam * du[k]
-                    e_new, ok = _kcl(trial, drive, bitline, g_seg, gl, vfix, onl, ck, cp, cx,
-                                     cc, ak, ap, ax, ac, y, f, dia, cur)
-                    norm1 = 0.0
-                    for k in range(n):
-                        norm1 = max(norm1, abs(f[k]))
-                    if ok and (norm1 <= norm0 * (1.0 - 1e-4 * lam) or norm1 == 0.0):
+                        y[k] = y_old[k] + lam * (-ky_old[0, k] + ky_old[1, k] * du[k])
+                    e_new, norm1, ok = _kcl(trial, drive, bitline, g_seg, gl, vfix, onl, ck, cp,
+                                            cx, cc, ak, ap, ax, ac, y, ky, f, dia, cur)
+                    # as the NumPy twin's line search: the full step also where it lands
+                    # within tol (at the rounding floor the residual need not fall, and
+                    # halving would only cost evaluations)
+                    if ok and (norm1 <= norm0 * (1.0 - 1e-4 * lam) or norm1 == 0.0
+                               or e_new <= tol):
                         break
                     lam *= 0.5
                 step = 0.0
@@ -177,6 +217,7 @@ def lines_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_seg: flo
                     step = max(step, abs(trial[k] - u[k]))
                     u[k] = trial[k]
                 err = e_new
+                merit = norm1
                 it += 1
             most = max(most, it)
             if not done:

@@ -24,14 +24,17 @@ Methods (``method``):
   independent lines (word lines with r_b = 0, bit lines with r_w = 0), the Jacobian tridiagonal
   per line: every line of every vector is solved at once by a vectorised Thomas sweep, damped
   by backtracking on ||R||.
-- ``newton-cg`` (both kinds; ``auto`` picks it, measured fastest): Newton whose step solves the
-  linear crossbar with the element conductances (a - c)/2 (the symmetric part of the Jacobian;
-  the Jacobian itself for two-terminal elements) and a general right-hand side -R, by the
-  Schur-complement CG of :mod:`.pcg` (its kernels, exact tridiagonal line solves, preconditioner
-  M), to a relative residual eta = min(1e-4, 100 ||R||) (inexact Newton). A Numba kernel over
-  the vectors in parallel, elements by :mod:`.iv_numba`. With a MOSFET the antisymmetric part
-  (the gate and body terms) is left out: a quasi-Newton step converging linearly, measured at
-  5 iterations instead of 3.
+- ``newton-cg`` (both kinds; ``auto`` picks it, measured fastest): Newton whose step solves a
+  linear crossbar with a general right-hand side -R by the Schur-complement CG of :mod:`.pcg`
+  (its kernels, exact tridiagonal line solves, preconditioner M), to a relative residual
+  eta = min(1e-4, 100 ||R||) (inexact Newton). A Numba kernel over the vectors in parallel,
+  elements by :mod:`.iv_numba`. For two-terminal elements the linear crossbar is the Jacobian.
+  With an access device each element's internal node is an unknown too, condensed into the
+  element (one model evaluation per element and step, no inner solve), and the element block
+  (a, c) is split into a series conductance min(a, -c) and a shunt to ground at one of its
+  nodes (symmetric and positive definite); only the controlled-source part of one off-diagonal
+  entry is left out, a quasi-Newton step contracting by ~1e-3 (see
+  :func:`.nonlinear_kernels.newton_cg_kernel`): 4 steps instead of 3 on the benchmark.
 - ``picard`` (both kinds; issue 26's option (b)): the secant (chord) iteration: g_eff =
   I(W, B) / (W - B) per element (dI/dV where W = B), the linear crossbar with those conductances
   solved by the existing CG (:func:`~.pcg._solve_vector`, unchanged, each vector with its own
@@ -47,9 +50,11 @@ The sparse Newton steps are damped by backtracking on ||R|| (halving until it de
 Numba kernels instead hand a vector whose residual stops falling to ``newton-direct``). All
 start from the linear solution with the small-signal conductances (elements at 0 V).
 Convergence is
-tested on the true non-linear residual: for each node family (W, B) ||R|| <= ``tol`` times the
-norm of the magnitudes of its KCL terms (a backward error, like the linear CG's, see
-:mod:`.nodal`), and the last update below ``STEP_TOL`` max|V_in|. A vector that gets neither
+tested on the true non-linear residual: for each node family (W, B, and internal nodes where
+they are unknowns) ||R|| <= ``tol`` times the norm of the magnitudes of its KCL terms (a
+backward error, like the linear CG's, see :mod:`.nodal`), and the last update below
+``STEP_TOL`` max|V_in| (``newton-cg``: the error left after it, estimated from the steps'
+contraction). A vector that gets neither
 there nor within ``ACCEPT_TOL`` raises ArithmeticError; NaN never leaves.
 """
 
@@ -63,6 +68,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator, gmres, splu
 
+from .._memory import check_memory
 from .._validation import ParameterError
 from .checks import check_inputs
 from .iv import AccessIV, CellIV, LinearCell, small_signal_conductance
@@ -320,7 +326,11 @@ def solve_nonlinear(
     (batch, rows) or (rows,) the driver voltages. ``cell_iv`` defaults to
     :class:`~meliso.circuit.iv.LinearCell`, ``access`` to none. ``tol`` (1e-15 ... 1e-6) is the
     backward error asked of every KCL family; ``max_newton`` (1 ... 1000) bounds the outer
-    iterations. Returns (batch, cols) currents even for a single vector.
+    iterations. Returns (batch, cols) currents even for a single vector. The memory is
+    estimated before anything is allocated (:func:`working_bytes`; past the budget a
+    :class:`~meliso._memory.MemoryRefusal`, a ParameterError, says how much); the NumPy paths
+    solve a large batch in chunks of ``CHUNK_BYTES`` working memory (every vector is solved on
+    its own, so the answer is the same).
     """
     r_b, r_w = float(r_bitline_ohm), float(r_wordline_ohm)
     g, v, _ = check_inputs(g_s, v_in_v, r_b, r_w, topology, "nodal")
@@ -342,6 +352,76 @@ def solve_nonlinear(
     cell: CellIV = cell_iv if cell_iv is not None else LinearCell()
     m, rows = v.shape
     cols = g.shape[1]
+    if method == "auto":
+        method = "newton-cg" if both else "lines"
+    path = _path(method, r_b, r_w, encode(cell, access) is not None)
+    per_vector, fixed = working_bytes(path, rows, cols)
+    chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
+    check_memory(16.0 * rows * cols * m + per_vector * chunk + fixed,
+                 f"the non-linear solve of {m} vectors on {rows}x{cols} ({path})",
+                 "solve fewer vectors at a time or a smaller array")
+    if chunk >= m:
+        return _solve(g, v, r_b, r_w, topology, cell, access, tol, max_newton, method)
+    out = np.empty((m, cols))
+    iters = np.empty(m, dtype=np.int64)
+    inner = np.empty(m, dtype=np.int64)
+    w = np.empty((m, rows, cols))
+    b = np.empty((m, rows, cols))
+    for k0 in range(0, m, chunk):
+        part = _solve(g, v[k0:k0 + chunk], r_b, r_w, topology, cell, access, tol, max_newton,
+                      method)
+        sl = slice(k0, k0 + chunk)
+        out[sl], iters[sl], inner[sl] = part.currents_a, part.newton_iterations, \
+            part.inner_iterations
+        w[sl], b[sl] = part.wordline_v, part.bitline_v
+    return NonlinearSolution(out, iters, inner, part.method, w, b)
+
+
+#: Working memory (beyond the kept node voltages) a chunk of vectors may take on the NumPy
+#: paths; larger batches are solved in chunks of this size (results are per vector).
+CHUNK_BYTES = 256 * 2**20
+
+
+def _path(method: str, r_b: float, r_w: float, numba_twin: bool) -> str:
+    """Which implementation a solve takes (for its memory estimate)."""
+    if r_b == 0 and r_w == 0:
+        return "ideal"
+    if method in ("newton-direct", "newton-gmres"):
+        return method
+    if not numba_twin:
+        return "numpy"
+    return "numba-lines" if method == "lines" else "numba"
+
+
+def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
+    """(bytes per vector, fixed bytes) a solve needs beyond the kept node voltages (16 bytes a
+    node pair a vector): the traced peaks of ``benchmarks/memory.py`` per node and vector,
+    rounded up (NumPy model evaluation with its temporaries: about 40 arrays for the ideal
+    wires, up to 60 for models without a Numba twin (with the access device's internal-node
+    solve); the sparse Newton's LU and GMRES basis, one
+    vector at a time: about 110 and 200 arrays, measured from 32 x 48 to 256 x 256), and for
+    the Numba kernels their per-thread-chunk scratch (~24 arrays of rows x cols, not seen by
+    tracemalloc)."""
+    node = 8.0 * rows * cols
+    if path == "ideal":
+        return 48 * node, 0.0
+    if path == "numpy":
+        return 72 * node, 0.0
+    if path == "numba-lines":  # the kernel's scratch is a few lines per vector
+        return 4 * node, 0.0
+    if path == "newton-direct":
+        return 4 * node, 128 * node
+    if path == "newton-gmres":
+        return 4 * node, 224 * node
+    return 4 * node, 26 * node * 2 * numba.get_num_threads()
+
+
+def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, cell: CellIV,
+           access: AccessIV | None, tol: float, max_newton: int, method: str
+           ) -> NonlinearSolution:
+    """:func:`solve_nonlinear` on validated inputs, one chunk of vectors."""
+    m, rows = v.shape
+    cols = g.shape[1]
     on = v != 0.0 if topology == "1t1r" else np.ones_like(v, dtype=bool)
     v_on = np.ascontiguousarray(v * on)
     net = _Net(g, v_on, on, 1.0 / r_w if r_w > 0 else 0.0, 1.0 / r_b if r_b > 0 else 0.0,
@@ -352,8 +432,6 @@ def solve_nonlinear(
         b0 = np.zeros((m, rows, cols))
         i, _, _ = net.element(w0, b0)
         return NonlinearSolution(i.sum(axis=1), zeros, zeros.copy(), "ideal", w0, b0)
-    if method == "auto":
-        method = "newton-cg" if both else "lines"
     g0 = small_signal_conductance(cell, access, g)
     if method == "lines":  # start from the ideal wires (the first Newton step is the
         # linear solve at the cells' operating points: no factorisation per input pattern)
