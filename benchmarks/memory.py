@@ -19,7 +19,8 @@ import numpy as np
 from meliso._memory import traced_peak_bytes
 from meliso.circuit.iv import ACCESS_PRESETS, SinhCell
 from meliso.circuit.iv_numba import encode
-from meliso.circuit.nonlinear import CHUNK_BYTES, _path, solve_nonlinear, working_bytes
+from meliso.circuit.nonlinear import solve_nonlinear
+from meliso.circuit.nonlinear_memory import CHUNK_BYTES, path_of, working_bytes
 from meliso.core.plan import plan_core
 from meliso.devices import get_device
 from meliso.linalg import CrossbarMatrix, problem
@@ -128,7 +129,7 @@ def nonlinear_solves() -> list[tuple[str, int, int]]:
         v[rng.random((m, r)) < 0.3] = 0.0
         twin = encode(cell, nmos) is not None
         method_run = method if method != "auto" else "newton-cg" if len(kw) == 2 else "lines"
-        per_vector, fixed = working_bytes(_path(method_run, kw.get("r_bitline_ohm", 0.0),
+        per_vector, fixed = working_bytes(path_of(method_run, kw.get("r_bitline_ohm", 0.0),
                                                 kw.get("r_wordline_ohm", 0.0), twin), r, c)
         chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
         estimate = int(16.0 * r * c * m + per_vector * chunk + fixed)

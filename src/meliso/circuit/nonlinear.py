@@ -76,6 +76,7 @@ from .iv_numba import encode
 from .lines_kernel import lines_kernel
 from .nodal import PCG_ACCEPT_TOL, PCG_MAX_ITER, PCG_TOL, _direct, _system, nodal_solve
 from .nonlinear_kernels import newton_cg_kernel, picard_kernel, schur_pcg_per_vector_kernel
+from .nonlinear_memory import CHUNK_BYTES, path_of, working_bytes
 from .nonlinear_net import (
     ACCEPT_TOL,
     NONLINEAR_METHODS,
@@ -354,7 +355,7 @@ def solve_nonlinear(
     cols = g.shape[1]
     if method == "auto":
         method = "newton-cg" if both else "lines"
-    path = _path(method, r_b, r_w, encode(cell, access) is not None)
+    path = path_of(method, r_b, r_w, encode(cell, access) is not None)
     per_vector, fixed = working_bytes(path, rows, cols)
     chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
     check_memory(16.0 * rows * cols * m + per_vector * chunk + fixed,
@@ -375,45 +376,6 @@ def solve_nonlinear(
             part.inner_iterations
         w[sl], b[sl] = part.wordline_v, part.bitline_v
     return NonlinearSolution(out, iters, inner, part.method, w, b)
-
-
-#: Working memory (beyond the kept node voltages) a chunk of vectors may take on the NumPy
-#: paths; larger batches are solved in chunks of this size (results are per vector).
-CHUNK_BYTES = 256 * 2**20
-
-
-def _path(method: str, r_b: float, r_w: float, numba_twin: bool) -> str:
-    """Which implementation a solve takes (for its memory estimate)."""
-    if r_b == 0 and r_w == 0:
-        return "ideal"
-    if method in ("newton-direct", "newton-gmres"):
-        return method
-    if not numba_twin:
-        return "numpy"
-    return "numba-lines" if method == "lines" else "numba"
-
-
-def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
-    """(bytes per vector, fixed bytes) a solve needs beyond the kept node voltages (16 bytes a
-    node pair a vector): the traced peaks of ``benchmarks/memory.py`` per node and vector,
-    rounded up (NumPy model evaluation with its temporaries: about 40 arrays for the ideal
-    wires, up to 60 for models without a Numba twin (with the access device's internal-node
-    solve); the sparse Newton's LU and GMRES basis, one
-    vector at a time: about 110 and 200 arrays, measured from 32 x 48 to 256 x 256), and for
-    the Numba kernels their per-thread-chunk scratch (~24 arrays of rows x cols, not seen by
-    tracemalloc)."""
-    node = 8.0 * rows * cols
-    if path == "ideal":
-        return 48 * node, 0.0
-    if path == "numpy":
-        return 72 * node, 0.0
-    if path == "numba-lines":  # the kernel's scratch is a few lines per vector
-        return 4 * node, 0.0
-    if path == "newton-direct":
-        return 4 * node, 128 * node
-    if path == "newton-gmres":
-        return 4 * node, 224 * node
-    return 4 * node, 26 * node * 2 * numba.get_num_threads()
 
 
 def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, cell: CellIV,

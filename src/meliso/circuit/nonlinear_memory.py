@@ -1,0 +1,45 @@
+"""Memory of a non-linear crossbar solve (:func:`meliso.circuit.nonlinear.solve_nonlinear`),
+estimated before it allocates: the kept node voltages plus the working set of the path it
+takes, from the peaks ``benchmarks/memory.py`` measures (estimate / peak within 1 ... 4)."""
+
+from __future__ import annotations
+
+import numba
+
+#: Working memory (beyond the kept node voltages) a chunk of vectors may take on the NumPy
+#: paths; larger batches are solved in chunks of this size (results are per vector).
+CHUNK_BYTES = 256 * 2**20
+
+
+def path_of(method: str, r_b: float, r_w: float, numba_twin: bool) -> str:
+    """Which implementation a solve takes (for its memory estimate)."""
+    if r_b == 0 and r_w == 0:
+        return "ideal"
+    if method in ("newton-direct", "newton-gmres"):
+        return method
+    if not numba_twin:
+        return "numpy"
+    return "numba-lines" if method == "lines" else "numba"
+
+
+def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
+    """(bytes per vector, fixed bytes) a solve needs beyond the kept node voltages (16 bytes a
+    node pair a vector): the traced peaks of ``benchmarks/memory.py`` per node and vector,
+    rounded up (NumPy model evaluation with its temporaries: about 40 arrays for the ideal
+    wires, up to 60 for models without a Numba twin (with the access device's internal-node
+    solve); the sparse Newton's LU and GMRES basis, one
+    vector at a time: about 110 and 200 arrays, measured from 32 x 48 to 256 x 256), and for
+    the Numba kernels their per-thread-chunk scratch (~24 arrays of rows x cols, not seen by
+    tracemalloc)."""
+    node = 8.0 * rows * cols
+    if path == "ideal":
+        return 48 * node, 0.0
+    if path == "numpy":
+        return 72 * node, 0.0
+    if path == "numba-lines":  # the kernel's scratch is a few lines per vector
+        return 4 * node, 0.0
+    if path == "newton-direct":
+        return 4 * node, 128 * node
+    if path == "newton-gmres":
+        return 4 * node, 224 * node
+    return 4 * node, 26 * node * 2 * numba.get_num_threads()
