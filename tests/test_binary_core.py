@@ -275,3 +275,26 @@ def test_access_transistor_read_voltage_and_read_noise_are_the_devices():
     assert core.stats.g_bar_s.max() < BinaryCore(w, crossbar=64).stats.g_bar_s.max()
     with pytest.raises(ValueError, match="sigma_read"):
         BinaryCore(w, technology=get_device("ReRAM-1", sigma_read=0.1))
+
+
+def test_cli_core_takes_nonlinear_cells_and_transistors():
+    """`meliso core` accepts the element models the cores and experiment files take: the
+    summary names them, the sinh cell behind an NMOS changes the error against the linear
+    cell at the same wires, and a bad model is exit 2 naming the field and what is allowed."""
+    common = ["core", "--crossbar", "32", "--size", "32x16", "--vectors", "30",
+              "--profile-vectors", "10", "--r-wire", "2.5", "--adc-bits", "4", "--json"]
+    lin = runner.invoke(app, common)
+    res = runner.invoke(app, [*common, "--cell-iv", "sinh-hfox", "--cell-v0-v", "0.1",
+                              "--access", "nmos-65nm-l1", "--v-gate-v", "1.0"])
+    assert lin.exit_code == 0 and res.exit_code == 0, res.output
+    a, b = json.loads(lin.output), json.loads(res.output)
+    assert (a["cell_iv"], a["access"]) == ("linear", "device")
+    assert (b["cell_iv"], b["cell_v0_v"], b["access"], b["v_gate_v"]) == (
+        "sinh-hfox", 0.1, "nmos-65nm-l1", 1.0)
+    assert b["error_rms"] != a["error_rms"]
+    for args, message in [(["--access", "foo"], "access = 'foo': allowed device, none, "
+                                                "nmos-65nm-l1"),
+                          (["--cell-iv", "cubic"], "cell_iv = 'cubic': allowed linear"),
+                          (["--cell-v0-v", "0"], "cell_v0_v = 0.0 is out of range")]:
+        bad = runner.invoke(app, ["core", "--vectors", "5", *args])
+        assert bad.exit_code == 2 and message in " ".join(bad.output.split()), args

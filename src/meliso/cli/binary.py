@@ -22,6 +22,15 @@ RWire = Annotated[float, typer.Option(
 RWordline = Annotated[float, typer.Option(
     help="word-line segment resistance per cell, ohm (solved by nodal analysis)")]
 Circuit = Annotated[str, typer.Option(help="auto | chain | ladder | nodal")]
+CellIV = Annotated[str, typer.Option(
+    help="cell I-V: linear | sinh-hfox (I = G V0 sinh(V/V0); solved by Newton with the wires)")]
+CellV0 = Annotated[float | None, typer.Option(help="sinh cells: V0, volts (default: the "
+                                                   "preset's)")]
+Access = Annotated[str, typer.Option(
+    help="access transistor: device (the technology's fixed resistance) | none | nmos-65nm-l1 "
+         "(a level-1 NMOS)")]
+VGate = Annotated[float | None, typer.Option(help="MOSFET access: gate voltage of a selected "
+                                                  "row, volts (default: the preset's)")]
 Size = Annotated[str, typer.Option(help="matrix INPUTSxOUTPUTS (default: LeNet-5's average, "
                                         "Table II)")]
 Vectors = Annotated[int, typer.Option(min=1, help="random input vectors")]
@@ -41,7 +50,9 @@ ROW_DRIVERS = {"per-column": True, "constant": False}
 @command("core")
 def core_cmd(technology: Technology = "ReRAM-1", encoding: Encoding = "T-I",
              crossbar: Crossbar = 128, adc_bits: AdcBits = None, r_wire: RWire = 0.0,
-             r_wordline_ohm: RWordline = 0.0, circuit: Circuit = "auto", size: Size = "286x64",
+             r_wordline_ohm: RWordline = 0.0, circuit: Circuit = "auto",
+             cell_iv: CellIV = "linear", cell_v0_v: CellV0 = None, access: Access = "device",
+             v_gate_v: VGate = None, size: Size = "286x64",
              vectors: Vectors = 1000, profile_vectors: ProfileVectors = 200,
              calibrate: Calibrate = True, weights: Weights = "auto",
              zero_fraction: ZeroFraction = 1 / 3, tech_nm: TechNm = 32.0,
@@ -52,7 +63,9 @@ def core_cmd(technology: Technology = "ReRAM-1", encoding: Encoding = "T-I",
     if row_driver not in ROW_DRIVERS:
         raise ParameterError(f"--row-driver = {row_driver!r}: allowed per-column or constant")
     wires = validate_model(Wires, {"r_bitline_ohm": r_wire, "r_wordline_ohm": r_wordline_ohm,
-                                   "circuit": circuit})
+                                   "circuit": circuit, "cell_iv": cell_iv,
+                                   "cell_v0_v": cell_v0_v, "access": access,
+                                   "v_gate_v": v_gate_v})
     energy = validate_model(EnergyModel, {"tech_nm": tech_nm, "row_driver_scales_with_columns":
                                           ROW_DRIVERS[row_driver]})
     pop = binary_vmm_population(

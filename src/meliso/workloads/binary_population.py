@@ -55,6 +55,8 @@ class BinaryPopulation:
             "adc_scale": self.adc_scale, "size": list(core.weights.shape),
             "r_bitline_ohm": core.wires.r_bitline_ohm,
             "r_wordline_ohm": core.wires.r_wordline_ohm, "circuit": core.wires.circuit,
+            "cell_iv": core.wires.cell_iv, "cell_v0_v": core.wires.cell_v0_v,
+            "access": core.wires.access, "v_gate_v": core.wires.v_gate_v,
             "error_mean": float(e.mean()), "error_rms": float(np.sqrt(np.mean(e * e))),
             "error_max_abs": float(np.abs(e).max()),
             "exact_fraction": float(np.mean(e == 0)),
