@@ -141,3 +141,37 @@ def test_findings_summarise_every_network_and_device():
         ("mlp", "cycle-to-cycle variation"), ("lenet5", "cycle-to-cycle variation")]
     assert "47 % of the gap to software" in lines[0]  # (88 - 80) / (97 - 80)
     assert table[0]["ADC bits needed"] == 6 and table[0]["C-to-C tolerated"] == "0 %"
+
+
+def test_points_keep_per_image_outcomes_and_comparisons_are_paired(study):
+    """Every stored point holds its chips' predicted labels and the true labels (a last row);
+    the report's rows carry the per-image outcomes and its accuracy is theirs."""
+    from meliso.experiments.store import read_results
+    from meliso.studies.analog_nn.report import with_outcomes
+
+    out, report, _, config = study
+    rows = with_outcomes(out, read_results(out))
+    for r in rows:
+        c = r["_correct"]
+        assert c.shape == (config.chips, config.images)
+        assert 100 * c.mean() == pytest.approx(float(r["accuracy_pct"]), abs=1e-9)
+    assert "paired sign-flip test" in report.read_text()
+    assert len({r["_correct"].tobytes() for r in rows}) > 1  # the points' own outcomes
+
+
+def test_paired_outcomes_resolve_a_gain_the_unpaired_test_calls_noise():
+    """12 more right answers of 1000 and none lost: within the unpaired test's noise, a real
+    gain paired (exact McNemar, p = 2^-11), so the verdict names it."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    base = (rng.random((1, 1000)) < 0.80).astype(float)
+    better = base.copy()
+    better[0, np.flatnonzero(base[0] == 0)[:12]] = 1.0
+    acc = 100 * base.mean()
+    rows = [_row("baseline", None, acc), _row("off", "nl", acc + 1.2),
+            _row("off", "c2c", acc), _row("off", "levels", acc), _row("off", "all", acc)]
+    assert limiting(rows, "mlp", "D")["limited by"] == "none beyond noise"  # unpaired
+    for r in rows:
+        r["_correct"] = better if r["value"] == "nl" else base
+    assert limiting(rows, "mlp", "D")["limited by"] == "non-linearity"  # paired

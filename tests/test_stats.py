@@ -111,3 +111,71 @@ def test_bootstrap_intervals_ignore_nonfinite_errors_and_report_nan_without_data
     ci = bootstrap_intervals(e)
     assert all(np.isfinite(v) for v in ci.values())
     assert all(np.isnan(v) for v in bootstrap_intervals(np.full((5, 2), np.nan)).values())
+
+
+def test_paired_test_is_the_exact_mcnemar_test_with_one_chip():
+    """One chip each: the sign-flip law is Binomial(k, 1/2) over the k discordant images,
+    scipy's exact binomial test (McNemar)."""
+    from meliso.analysis.stats import paired_sign_flip_p
+
+    rng = np.random.default_rng(8)
+    for _ in range(100):
+        n = int(rng.integers(50, 600))
+        a = (rng.random(n) < rng.uniform(0.5, 0.95)).astype(float)
+        flip = rng.random(n) < rng.uniform(0.0, 0.08)
+        b = np.where(flip, 1 - a, a)
+        up, down = int(np.sum((b == 1) & (a == 0))), int(np.sum((b == 0) & (a == 1)))
+        expect = 1.0 if up + down == 0 else sps.binomtest(up, up + down, 0.5).pvalue
+        assert paired_sign_flip_p(a[None], b[None]) == pytest.approx(expect, rel=1e-12)
+
+
+def test_paired_test_with_chips_against_brute_force_and_its_normal_limit():
+    """Several chips (fractional per-image differences): exact enumeration equals a brute
+    force over every sign pattern; Monte Carlo flips and the normal limit agree with a large
+    seeded resampling of the same law."""
+    from itertools import product
+
+    from meliso.analysis.stats import paired_sign_flip_p
+
+    rng = np.random.default_rng(9)
+    a = (rng.random((3, 40)) < 0.8).astype(float)
+    b = a.copy()
+    b[:, :10] = (rng.random((3, 10)) < 0.5)  # some images differ by 1/3, 2/3 or 1
+    d = a.mean(0) - b.mean(0)
+    d = d[np.abs(d) > 1e-12]
+    assert 0 < d.size <= 16 and len(set(np.round(np.abs(d), 9))) > 1
+    brute = np.mean([abs(np.dot(s, d)) >= abs(d.sum()) * (1 - 1e-12)
+                     for s in product((-1, 1), repeat=d.size)])
+    assert paired_sign_flip_p(a, b) == pytest.approx(brute, rel=1e-12)
+
+    def reference(da):  # 40 000 seeded flips of the same statistic, another generator
+        gen, hits = np.random.default_rng(1), 0
+        for _ in range(40):
+            signs = gen.choice((-1.0, 1.0), size=(1000, da.size))
+            hits += int(np.sum(np.abs(signs @ da) >= abs(da.sum())))
+        return hits / 40_000
+
+    # Monte Carlo (p ~ 0.30); normal limit (p ~ 0.10): away from 0 and 1, where any method
+    # would agree
+    for images, changed, rate in ((400, 60, 0.72), (20_000, 8000, 0.705)):
+        a = (rng.random((2, images)) < 0.7).astype(float)
+        b = a.copy()
+        b[:, :changed] = rng.random((2, changed)) < rate
+        da = a.mean(0) - b.mean(0)
+        da = da[np.abs(da) > 1e-12]
+        assert (da.size < 2000) == (images == 400)  # one case on each side of the limit
+        assert paired_sign_flip_p(a, b) == pytest.approx(reference(da), abs=0.01)
+
+
+def test_pairing_resolves_what_the_unpaired_test_cannot():
+    from meliso.analysis.stats import paired_sign_flip_p, proportions_differ
+
+    rng = np.random.default_rng(10)
+    a = (rng.random(1000) < 0.8).astype(float)
+    b = a.copy()
+    b[np.flatnonzero(a == 0)[:12]] = 1.0  # 12 more right answers, none lost
+    assert not proportions_differ(int(a.sum()), 1000, int(b.sum()), 1000)
+    assert paired_sign_flip_p(a[None], b[None]) == pytest.approx(2 * 0.5**12)
+    assert paired_sign_flip_p(a[None], a[None]) == 1.0
+    with pytest.raises(ValueError, match="same images"):
+        paired_sign_flip_p(a[None], a[None, :999])

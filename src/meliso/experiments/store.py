@@ -210,6 +210,18 @@ def _checksum(record: dict[str, Any]) -> str:
     return hashlib.sha256(to_json(body, sort_keys=True).encode()).hexdigest()
 
 
+def read_point_array(run_dir: str | Path, key: str) -> NDArray[np.float64] | None:
+    """A finished point's stored array (``errors/<key>.npy``; no pickles), or None where the
+    run has none for it."""
+    path = Path(run_dir) / "errors" / f"{key}.npy"
+    if not path.is_file():
+        return None
+    try:
+        return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
+    except (OSError, ValueError):
+        return None
+
+
 def read_results(run_dir: str | Path) -> list[dict[str, Any]]:
     """The rows of a run's results.parquet (nested JSON strings decoded)."""
     import pyarrow.parquet as pq

@@ -1,15 +1,19 @@
 """What the analog-network study's points show, with the numbers and the test images' noise.
 
-Every comparison of two accuracies is a two-proportion test against the binomial noise of the
-test images (:func:`meliso.analysis.stats.proportions_differ`, 95 %); a difference inside it is
-reported as *within noise*. Accuracies are means over the programmed chips.
+Every comparison of two accuracies is a paired test on the same test images: the per-image
+outcomes of both points (``_correct``, chips x images, attached by the report from the stored
+predictions) through :func:`meliso.analysis.stats.paired_sign_flip_p` (the exact McNemar test
+with one chip), at 95 %; a difference inside it is reported as *within noise*. Rows without
+per-image outcomes (runs stored before they were kept) fall back to the unpaired
+two-proportion test (:func:`meliso.analysis.stats.proportions_differ`). Accuracies are means
+over the programmed chips.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...analysis.stats import proportions_differ
+from ...analysis.stats import paired_sign_flip_p, proportions_differ
 
 Rows = list[dict[str, Any]]
 #: Accuracy loss (points) within which a setting counts as good as the reference.
@@ -35,10 +39,18 @@ def pick(rows: Rows, net: str, device: str, variant: str, value: Any = None) -> 
     raise KeyError((net, device, variant, value))
 
 
+#: Significance level of every comparison.
+LEVEL = 0.95
+
+
 def differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two points' accuracies differ beyond the test images' binomial noise."""
+    """Whether two points' accuracies differ beyond the test images' noise (paired where both
+    carry per-image outcomes on the same images, see the module docstring)."""
+    ca, cb = a.get("_correct"), b.get("_correct")
+    if ca is not None and cb is not None and ca.shape[1] == cb.shape[1]:
+        return paired_sign_flip_p(ca, cb) < 1 - LEVEL
     return proportions_differ(int(a["correct"]), int(a["n_images"]), int(b["correct"]),
-                              int(b["n_images"]))
+                              int(b["n_images"]), level=LEVEL)
 
 
 def _fmt(r: dict[str, Any]) -> str:

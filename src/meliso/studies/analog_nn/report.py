@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..._io import write_csv
 from ...experiments.report import markdown_table
+from ...experiments.store import read_point_array
 from .._shared import finish_report
 from .figures import study_figures
 from .findings import findings
@@ -17,12 +20,26 @@ COLUMNS = ["net", "device", "variant", "value", "accuracy_pct", "accuracy_ci_low
            "energy_per_mac_j", "pulses_total", "verify_iterations_mean"]
 
 
+def with_outcomes(root: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their per-image outcomes ``_correct`` (chips x images, 1 where a chip's
+    prediction is right) from the stored predictions and labels, where the run kept them."""
+    out = []
+    for r in rows:
+        arr = read_point_array(root, str(r.get("key", "")))
+        r = dict(r)
+        if arr is not None and arr.ndim == 2 and arr.shape[0] >= 2 and \
+                arr.shape[1] == int(r["n_images"]):
+            r["_correct"] = (arr[:-1] == arr[-1]).astype(np.float64)
+        out.append(r)
+    return out
+
+
 def write_outputs(root: Path, config: AnalogNnConfig, rows: list[dict[str, Any]], *,
                   quick: bool = False) -> Path:
     """The study's CSV, figures and report of finished ``rows``; returns the report's path."""
     write_csv(root / "accuracy.csv", rows, COLUMNS)
     figures = study_figures(root, rows)
-    table, lines = findings(rows)
+    table, lines = findings(with_outcomes(root, rows))
     text = [
         "# Float networks on the multilevel devices of Chowdhury et al. 2024\n",
         f"{', '.join(config.nets)} trained in float on `{config.dataset}`, then every dense "
@@ -32,8 +49,10 @@ def write_outputs(root: Path, config: AnalogNnConfig, rows: list[dict[str, Any]]
         f"{config.chips} programmed chips per point, {config.images} test images.\n",
         "**Accuracy** is the mean top-1 accuracy over the chips, in %, with the spread across "
         "chips (± one standard deviation: the device's programming variation) and the 95 % "
-        "Wilson interval of the test images' binomial noise. A difference inside that noise is "
-        "called *within noise*.\n",
+        "Wilson interval of the test images' binomial noise. Two points are compared image "
+        "by image on the same test images (a paired sign-flip test, the exact McNemar test "
+        "with one chip, at 95 %); a difference it does not resolve is called *within "
+        "noise*.\n",
     ]
     if quick:
         text.append(f"**Quick run** ({config.chips} chips, {config.images} test images, "

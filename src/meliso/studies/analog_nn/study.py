@@ -176,7 +176,8 @@ def same_full_swing_c2c(device: AnalogDevice, weight_bits: int) -> float:
 
 def compute_point(point: AnalogNnPoint) -> tuple[dict[str, Any], NDArray[np.int64]]:
     """Evaluate one point on every chip: its record (accuracy per chip and pooled, energy,
-    programming) and the predicted labels (chips x images)."""
+    programming) and the predicted labels (chips x images) with the true labels as a last row
+    (the report's paired tests read the per-image outcomes from it)."""
     import torch
 
     from ...nn import evaluate, predict, to_analog
@@ -206,7 +207,7 @@ def compute_point(point: AnalogNnPoint) -> tuple[dict[str, Any], NDArray[np.int6
         pulses.append(sum(s["pulses_total"] for s in summary))
         iterations.append(np.average([s["verify_iterations_mean"] for s in summary],
                                      weights=[s["cells"] for s in summary]))
-    pred = np.stack(predictions).astype(np.int64)
+    pred = np.vstack([np.stack(predictions), np.asarray(y)[None]]).astype(np.int64)
     record.update(chip_accuracy(per_chip, len(y)))
     record.update({
         "energy_per_mac_j": float(np.mean(energy)), "pulses_total": float(np.mean(pulses)),
