@@ -19,6 +19,8 @@ Square arrays, a batch of 100 binary vectors (half the rows at V_read = 0.2 V, t
   ``--budget`` seconds.
 
 Goal (issue 26): the non-linear solve within 10x of the linear one at 256 x 256 (~2 s a batch).
+With ``--one-kind``, bit-line segments only as well: ``lines`` against the linear solve of that
+case (a closed-form ladder, so the ratio there is against an O(rows x cols) sweep).
 
     python benchmarks/nonlinear_circuit.py [--sizes 64 128 256 1024] [--batch 100]
         [--budget 60] [--direct-max-size 128] [--gmres-max-size 256] [--spice-max-size 128]
@@ -68,11 +70,15 @@ def main() -> None:
                         help="largest size for newton-gmres (its sparse LU grows fast)")
     parser.add_argument("--spice-max-size", type=int, default=128)
     parser.add_argument("--no-nmos", action="store_true", help="skip the rows with the NMOS")
+    parser.add_argument("--one-kind", action="store_true",
+                        help="also bit-line segments only: 'lines' against today's linear "
+                             "solve of that case (the closed-form ladder)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     cell = SinhCell(0.25)
     nmos = ACCESS_PRESETS["nmos-65nm-l1"]["model"]
     kw = dict(r_bitline_ohm=1.0, r_wordline_ohm=1.0, topology="1t1r")
+    kw1 = dict(r_bitline_ohm=1.0, topology="1t1r")
     print(f"{'size':>5} {'model':<10} {'method':<14} {'s / batch':>10} {'x linear':>9} "
           f"{'outer':>7} {'inner':>9} {'vs first':>10}")
     for n in args.sizes:
@@ -114,6 +120,19 @@ def main() -> None:
                 err = np.abs(np.asarray(spice) / ref[:1] - 1).max()
                 print(f"{n:>5} {label:<10} {'ngspice':<14} {t:>9.3f}* {t / t_lin:>9.1f} "
                       f"{'':>7} {'':>9} {err:>10.1e}", flush=True)
+        if args.one_kind:
+            t_one, ext, _ = _time(lambda k, g=g, v=v: solve_currents(g, v[:k], **kw1),
+                                  args.batch, args.budget)
+            print(f"{n:>5} {'linear':<10} {'bit lines':<14} {t_one:>9.3f}"
+                  f"{'*' if ext else ' '} {1.0:>9.1f}")
+            for label, acc in [("sinh", None)] + ([] if args.no_nmos else
+                                                   [("sinh+nmos", nmos)]):
+                t, ext, sol = _time(lambda k, g=g, v=v, acc=acc: solve_nonlinear(
+                    g, v[:k], cell_iv=cell, access=acc, method="lines", **kw1),
+                    args.batch, args.budget)
+                outer = f"{sol.newton_iterations.min()}-{sol.newton_iterations.max()}"
+                print(f"{n:>5} {label:<10} {'lines':<14} {t:>9.3f}{'*' if ext else ' '} "
+                      f"{t / t_one:>9.1f} {outer:>7}", flush=True)
     print("* extrapolated from one vector (x batch); 'vs first': max relative difference of "
           "the currents from the model's first (newton-cg) row (ngspice: of vector 0)")
 
