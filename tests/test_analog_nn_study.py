@@ -175,3 +175,30 @@ def test_paired_outcomes_resolve_a_gain_the_unpaired_test_calls_noise():
     for r in rows:
         r["_correct"] = better if r["value"] == "nl" else base
     assert limiting(rows, "mlp", "D")["limited by"] == "non-linearity"  # paired
+
+
+def test_runs_stored_without_labels_fall_back_to_the_unpaired_test(tmp_path):
+    """A point stored before the labels were kept holds only the chips' predictions (chips x
+    images): its last chip must not be read as the true labels; such rows get no outcomes.
+    A damaged array (outcomes that do not reproduce the stored accuracy) neither."""
+    import numpy as np
+
+    from meliso.studies.analog_nn.report import with_outcomes
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 10, 200)
+    pred = np.where(rng.random((3, 200)) < 0.565, truth, (truth + 1) % 10)
+    acc = 100 * float(np.mean(pred == truth))
+    (tmp_path / "errors").mkdir()
+    np.save(tmp_path / "errors" / "old.npy", pred.astype(float))
+    np.save(tmp_path / "errors" / "new.npy", np.vstack([pred, truth[None]]).astype(float))
+    bad = np.vstack([pred, truth[None]]).astype(float)
+    bad[0, :50] = truth[:50]  # outcomes no longer those stored
+    np.save(tmp_path / "errors" / "bad.npy", bad)
+    row = {"n_images": 200, "accuracy_pct": acc,
+           "chip_accuracy_pct": [100 * float(np.mean(p == truth)) for p in pred]}
+    old, new, damaged = with_outcomes(tmp_path, [{**row, "key": k} for k in
+                                                 ("old", "new", "bad")])
+    assert "_correct" not in old and "_correct" not in damaged
+    assert new["_correct"].shape == (3, 200) and 100 * new["_correct"].mean() == \
+        pytest.approx(acc)

@@ -284,17 +284,28 @@ def test_cli_core_takes_nonlinear_cells_and_transistors():
     common = ["core", "--crossbar", "32", "--size", "32x16", "--vectors", "30",
               "--profile-vectors", "10", "--r-wire", "2.5", "--adc-bits", "4", "--json"]
     lin = runner.invoke(app, common)
+    sinh = runner.invoke(app, [*common, "--cell-iv", "sinh-hfox", "--cell-v0-v", "0.1"])
     res = runner.invoke(app, [*common, "--cell-iv", "sinh-hfox", "--cell-v0-v", "0.1",
                               "--access", "nmos-65nm-l1", "--v-gate-v", "1.0"])
-    assert lin.exit_code == 0 and res.exit_code == 0, res.output
-    a, b = json.loads(lin.output), json.loads(res.output)
+    assert lin.exit_code == 0 and sinh.exit_code == 0 and res.exit_code == 0, res.output
+    a, s, b = (json.loads(r.output) for r in (lin, sinh, res))
     assert (a["cell_iv"], a["access"]) == ("linear", "device")
     assert (b["cell_iv"], b["cell_v0_v"], b["access"], b["v_gate_v"]) == (
         "sinh-hfox", 0.1, "nmos-65nm-l1", 1.0)
-    assert b["error_rms"] != a["error_rms"]
+    # ReRAM-1 has no access resistance: a read pulse of 0.2 V sees g V0 sinh(V/V0) / V,
+    # and a transistor in series can only lower that
+    gain = np.sinh(0.2 / 0.1) * 0.1 / 0.2
+    assert s["g_bar_s"] == pytest.approx(gain * a["g_bar_s"], rel=1e-12)
+    assert b["g_bar_s"] < s["g_bar_s"]
     for args, message in [(["--access", "foo"], "access = 'foo': allowed device, none, "
                                                 "nmos-65nm-l1"),
                           (["--cell-iv", "cubic"], "cell_iv = 'cubic': allowed linear"),
-                          (["--cell-v0-v", "0"], "cell_v0_v = 0.0 is out of range")]:
-        bad = runner.invoke(app, ["core", "--vectors", "5", *args])
+                          (["--cell-v0-v", "0"], "cell_v0_v = 0.0 is out of range"),
+                          (["--access", "nmos-65nm-l1", "--v-gate-v", "0.3"],
+                           "no cell conducts at V_read = 0.2 V through access = "
+                           "'nmos-65nm-l1' with its gate at v_gate_v = 0.3 V"),
+                          (["--size", "8x4", "--r-wire", "1", "--r-wordline-ohm", "1",
+                            "--cell-iv", "sinh-hfox", "--cell-v0-v", "0.001"],
+                           "check the device and circuit settings")]:
+        bad = runner.invoke(app, ["core", "--vectors", "5", "--profile-vectors", "5", *args])
         assert bad.exit_code == 2 and message in " ".join(bad.output.split()), args

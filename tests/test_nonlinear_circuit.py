@@ -1,5 +1,6 @@
 """Non-linear crossbar circuits (issue 26): I-V models, Newton solvers, against ngspice."""
 
+import contextlib
 import os
 import shutil
 
@@ -380,6 +381,36 @@ def test_no_convergence_is_an_error_not_a_nan():
                         access=NMOS, max_newton=1, method="newton-gmres")
 
 
+@contextlib.contextmanager
+def _no_fallback():
+    """Make the sparse-LU fallback of the Numba kernels fail the test if it is reached."""
+    import meliso.circuit.nonlinear as nl
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the Numba kernel left a vector to the sparse-LU fallback")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nl, "_newton_sparse", refuse)
+        yield
+
+
+@pytest.mark.parametrize(("r_ohm", "tol", "v_max"), [(0.1, 1e-6, 1.0), (1e-3, 1e-10, 0.3),
+                                                     (1e-4, 1e-13, 0.4)])
+def test_newton_cg_does_not_stop_on_a_backward_error_the_wires_dominate(r_ohm, tol, v_max):
+    """Stiff wires (or a loose tol) make the backward error small after one step while the
+    cells' currents are still off (by 7e-4 at 0.1 Ohm and tol 1e-6); the step test must
+    still hold the answer to the exact Newton's, from the first step on."""
+    rng = np.random.default_rng(3)
+    g = rng.uniform(1e-6, 1e-4, (32, 32))
+    v = rng.uniform(0.0, v_max, (2, 32))
+    kw = dict(r_bitline_ohm=r_ohm, r_wordline_ohm=r_ohm, cell_iv=SinhCell(0.25))
+    with _no_fallback():
+        fast = solve_nonlinear(g, v, method="newton-cg", tol=tol, **kw)
+    ref = solve_nonlinear(g, v, method="newton-direct", tol=1e-15, **kw)
+    np.testing.assert_allclose(fast.currents_a, ref.currents_a, rtol=1e-10, atol=0)
+    assert fast.newton_iterations.min() >= 2
+
+
 def test_transistor_arrays_converge_in_few_newton_cg_steps_to_the_exact_newton_answer():
     """The internal node as an unknown plus the shunt split of the element block: 96 x 96, the
     level-1 NMOS, 1 Ohm segments. The split leaves out only the controlled-source part of one
@@ -392,8 +423,9 @@ def test_transistor_arrays_converge_in_few_newton_cg_steps_to_the_exact_newton_a
     v = np.where(rng.random((2, 96)) < 0.5, 0.2, 0.0)
     kw = dict(topology="1t1r", cell_iv=SinhCell(0.25), access=NMOS, r_bitline_ohm=1.0,
               r_wordline_ohm=1.0)
-    fast = solve_nonlinear(g, v, method="newton-cg", **kw)
     ref = solve_nonlinear(g, v, method="newton-direct", **kw)
+    with _no_fallback():  # the kernel itself, not the sparse-LU Newton behind it
+        fast = solve_nonlinear(g, v, method="newton-cg", **kw)
     assert fast.newton_iterations.max() <= 5
     np.testing.assert_allclose(fast.currents_a, ref.currents_a, rtol=1e-12, atol=0)
 
@@ -406,12 +438,25 @@ def test_large_batches_are_solved_in_chunks_with_the_same_answer(case, monkeypat
     cell = _CubicCell() if case == "numpy" else SinhCell(0.25)
     kw = dict(cell_iv=cell, access=NMOS, r_bitline_ohm=0.0 if case == "ideal" else 1.0,
               r_wordline_ohm=0.0 if case == "ideal" else 1.0)
-    whole = solve_nonlinear(g, v, **kw)
-    monkeypatch.setattr(nl, "CHUNK_BYTES", 1.0)  # one vector per chunk
-    chunked = solve_nonlinear(g, v, **kw)
+    with _no_fallback():
+        whole = solve_nonlinear(g, v, **kw)
+        monkeypatch.setattr(nl, "CHUNK_BYTES", 1.0)  # one vector per chunk
+        chunked = solve_nonlinear(g, v, **kw)
     np.testing.assert_array_equal(chunked.currents_a, whole.currents_a)
     np.testing.assert_array_equal(chunked.bitline_v, whole.bitline_v)
     np.testing.assert_array_equal(chunked.newton_iterations, whole.newton_iterations)
+
+
+def test_singular_or_overflowing_solves_are_convergence_errors_not_runtime_errors():
+    """A sinh cell with V0 = 1 mV read at up to 0.3 V overflows: SuperLU's 'exactly
+    singular' becomes a ConvergenceError (an ArithmeticError the CLI reports with exit 2)."""
+    from meliso import ConvergenceError
+
+    g, v = _case(8, 4, seed=4, batch=2)
+    for method in ("newton-cg", "newton-direct"):
+        with pytest.raises(ConvergenceError):
+            solve_nonlinear(g, v, r_bitline_ohm=1.0, r_wordline_ohm=1.0,
+                            cell_iv=SinhCell(0.001), method=method)
 
 
 def test_memory_is_estimated_before_allocating(monkeypatch):

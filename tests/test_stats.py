@@ -179,3 +179,6 @@ def test_pairing_resolves_what_the_unpaired_test_cannot():
     assert paired_sign_flip_p(a[None], a[None]) == 1.0
     with pytest.raises(ValueError, match="same images"):
         paired_sign_flip_p(a[None], a[None, :999])
+    for bad in (np.where(a == 1, np.nan, 0.0)[None], 2 * a[None], np.zeros((0, 1000))):
+        with pytest.raises(ValueError, match=r"0 \(wrong\) or 1|at least one"):
+            paired_sign_flip_p(bad, a[None])

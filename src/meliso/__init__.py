@@ -6,6 +6,6 @@ Layers (one-way): mapping -> devices -> circuit -> periphery -> decode, composed
 
 __version__ = "0.1.0"
 
-from ._validation import ParameterError
+from ._validation import ConvergenceError, ParameterError
 
-__all__ = ["ParameterError", "__version__"]
+__all__ = ["ConvergenceError", "ParameterError", "__version__"]

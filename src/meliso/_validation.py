@@ -22,6 +22,12 @@ class ParameterError(ValueError):
     """A parameter is unknown, of the wrong type or outside its allowed range."""
 
 
+class ConvergenceError(ArithmeticError):
+    """A numerical solve did not converge for these inputs (an iteration that stalled, a
+    singular or overflowing system): says which solve and how far it got. Raised for inputs
+    that drive a model outside its range, never for a NaN result."""
+
+
 class MissingExtraError(ImportError):
     """An optional dependency (an extra such as ``nn``) is not installed; says what to install."""
 

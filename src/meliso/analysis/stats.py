@@ -170,9 +170,13 @@ def paired_sign_flip_p(correct_a: ArrayLike, correct_b: ArrayLike, seed: int = 0
     """
     a = np.asarray(correct_a, dtype=np.float64)
     b = np.asarray(correct_b, dtype=np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or a.shape[1] == 0:
-        raise ValueError(f"per-image outcomes must be (chips, images) on the same images; got "
-                         f"{a.shape} and {b.shape}")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or 0 in a.shape + b.shape:
+        raise ValueError(f"per-image outcomes must be (chips, images) on the same images, at "
+                         f"least one of each; got {a.shape} and {b.shape}")
+    for x in (a, b):
+        if not np.all((x == 0) | (x == 1)):
+            raise ValueError("per-image outcomes must be 0 (wrong) or 1 (right); got values "
+                             "outside {0, 1} or NaN")
     d = a.mean(axis=0) - b.mean(axis=0)
     d = d[np.abs(d) > 1e-12]
     k = d.size

@@ -43,7 +43,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import ParameterError
+from .._validation import ConvergenceError, ParameterError
 
 FloatArray = NDArray[np.float64]
 #: Scalar series solve: stop when the step is below this fraction of the element voltage.
@@ -457,7 +457,7 @@ def series_element(cell: CellIV, access: AccessIV | None, g_s: ArrayLike, v_w_v:
         done = (res == 0.0) | (step <= SERIES_STEP_TOL * scale) | (hk - lk <= 0)
         todo = todo[~done]
     else:
-        raise ArithmeticError("series element: the internal-node solve did not converge in "
+        raise ConvergenceError("series element: the internal-node solve did not converge in "
                               f"{SERIES_MAX_ITER} iterations")
     y = yf.reshape(d.shape)
     i = cell.current(g, y)

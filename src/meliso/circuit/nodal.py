@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import splu
 
-from .._validation import ParameterError
+from .._validation import ConvergenceError, ParameterError
 from .pcg import schur_pcg_kernel
 
 FloatArray = NDArray[np.float64]
@@ -114,7 +114,7 @@ def _direct(g_s: FloatArray, v: FloatArray, on: NDArray[np.bool_], r_b: float, r
     u = lu.solve(f)
     res = np.linalg.norm(a @ u - f, axis=0) / np.maximum(np.linalg.norm(f, axis=0), 1e-300)
     if np.any(res > MAX_RELATIVE_RESIDUAL):
-        raise ArithmeticError(
+        raise ConvergenceError(
             f"nodal solve did not reach a relative residual of {MAX_RELATIVE_RESIDUAL:g}"
             f" (got {res.max():.3g}); the system is too ill-conditioned for double precision"
         )

@@ -55,7 +55,8 @@ they are unknowns) ||R|| <= ``tol`` times the norm of the magnitudes of its KCL 
 backward error, like the linear CG's, see :mod:`.nodal`), and the last update below
 ``STEP_TOL`` max|V_in| (``newton-cg``: the error left after it, estimated from the steps'
 contraction). A vector that gets neither
-there nor within ``ACCEPT_TOL`` raises ArithmeticError; NaN never leaves.
+there nor within ``ACCEPT_TOL`` raises :class:`~meliso.ConvergenceError` (an
+ArithmeticError); NaN never leaves.
 """
 
 from __future__ import annotations
@@ -69,14 +70,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator, gmres, splu
 
 from .._memory import check_memory
-from .._validation import ParameterError
+from .._validation import ConvergenceError, ParameterError
 from .checks import check_inputs
 from .iv import AccessIV, CellIV, LinearCell, small_signal_conductance
 from .iv_numba import encode
 from .lines_kernel import lines_kernel
 from .nodal import PCG_ACCEPT_TOL, PCG_MAX_ITER, PCG_TOL, _direct, _system, nodal_solve
 from .nonlinear_kernels import newton_cg_kernel, picard_kernel, schur_pcg_per_vector_kernel
-from .nonlinear_memory import CHUNK_BYTES, path_of, working_bytes
+from .nonlinear_memory import CHUNK_BYTES, path_of, sparse_lu_bytes, working_bytes
 from .nonlinear_net import (
     ACCEPT_TOL,
     NONLINEAR_METHODS,
@@ -85,6 +86,7 @@ from .nonlinear_net import (
     NonlinearSolution,
     _backward_errors,
     _line_search,
+    _lu_solve,
     _Net,
     _sub,
 )
@@ -292,9 +294,9 @@ def _newton_sparse(net: _Net, w: FloatArray, b: FloatArray, tol: float, max_newt
                                  callback_type="pr_norm")
                 inner[k] += count[0]
                 if info != 0 or not np.all(np.isfinite(du)):
-                    du = splu(jac).solve(rhs)
+                    du = _lu_solve(jac, rhs)
             else:
-                du = splu(jac).solve(rhs)
+                du = _lu_solve(jac, rhs)
             dw = du[: rows * cols].reshape(1, rows, cols) if r_w > 0 else np.zeros_like(wk)
             db = du[n - rows * cols:].reshape(1, rows, cols) if r_b > 0 else np.zeros_like(bk)
             wn, bn = _line_search(sub, wk, bk, dw, db, merit, tol)
@@ -361,6 +363,16 @@ def solve_nonlinear(
     check_memory(16.0 * rows * cols * m + per_vector * chunk + fixed,
                  f"the non-linear solve of {m} vectors on {rows}x{cols} ({path})",
                  "solve fewer vectors at a time or a smaller array")
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are raised below
+        return _chunked(g, v, r_b, r_w, topology, cell, access, tol, max_newton, method, chunk)
+
+
+def _chunked(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str,
+             cell: CellIV, access: AccessIV | None, tol: float, max_newton: int, method: str,
+             chunk: int) -> NonlinearSolution:
+    """:func:`_solve` over chunks of ``chunk`` vectors."""
+    m, rows = v.shape
+    cols = g.shape[1]
     if chunk >= m:
         return _solve(g, v, r_b, r_w, topology, cell, access, tol, max_newton, method)
     out = np.empty((m, cols))
@@ -418,7 +430,7 @@ def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, 
         if bad.size:  # the NumPy Newton with its line search for what the kernel left
             wb, bb, it2, ok2 = _newton_lines(_sub(net, bad), w[bad], b[bad], tol, max_newton)
             if not np.all(ok2):
-                raise ArithmeticError(f"non-linear crossbar solve (lines) did not converge for "
+                raise ConvergenceError(f"non-linear crossbar solve (lines) did not converge for "
                                       f"vector {int(bad[~ok2][0])} in {max_newton} iterations")
             sub = _sub(net, bad)
             out[bad] = (sub.g_b * bb[:, -1, :] if bitline else
@@ -426,7 +438,7 @@ def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, 
             w[bad], b[bad] = wb, bb
             iters[bad] += it2
         if not np.all(np.isfinite(out)):
-            raise ArithmeticError("non-linear crossbar solve produced non-finite currents")
+            raise ConvergenceError("non-linear crossbar solve produced non-finite currents")
         return NonlinearSolution(out, iters, inner, method, w, b)
     if method == "lines":
         w, b, iters, ok = _newton_lines(net, w, b, tol, max_newton)
@@ -456,6 +468,8 @@ def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, 
         inner = inner + more
         if not np.all(ok):  # the sparse-LU Newton for the vectors the secant did not settle
             bad = np.flatnonzero(~ok)
+            check_memory(sparse_lu_bytes(rows, cols), f"the sparse-LU fallback of the "
+                         f"non-linear solve on {rows}x{cols}", "use a smaller array")
             wb, bb, it2, _, ok2 = _newton_sparse(_sub(net, bad), w[bad], b[bad], tol,
                                                  max_newton, r_b, r_w, krylov=False)
             w[bad], b[bad], ok[bad] = wb, bb, ok2
@@ -466,7 +480,7 @@ def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, 
         inner = inner + more
     if not np.all(ok):
         k = int(np.flatnonzero(~ok)[0])
-        raise ArithmeticError(f"non-linear crossbar solve ({method}) did not converge for "
+        raise ConvergenceError(f"non-linear crossbar solve ({method}) did not converge for "
                               f"vector {k} in {max_newton} iterations (backward error above "
                               f"{ACCEPT_TOL:g})")
     if net.g_b > 0:
@@ -474,5 +488,5 @@ def _solve(g: FloatArray, v: FloatArray, r_b: float, r_w: float, topology: str, 
     else:
         out = net.element(w, b)[0].sum(axis=1)
     if not np.all(np.isfinite(out)):
-        raise ArithmeticError("non-linear crossbar solve produced non-finite currents")
+        raise ConvergenceError("non-linear crossbar solve produced non-finite currents")
     return NonlinearSolution(out, iters, inner, method, w, b)

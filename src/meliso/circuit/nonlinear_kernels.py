@@ -378,7 +378,8 @@ def newton_cg_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: f
                 # the error left after the last step, by the contraction theta it showed
                 # (Hairer & Wanner, Solving ODEs II, sec. IV.8: theta / (1 - theta) |step|,
                 # for a linearly or faster converging iteration)
-                theta = step / step_prev
+                # (from the second step on: one step shows no contraction)
+                theta = step / step_prev if step_prev < np.inf else 1.0
                 left = step * theta / (1.0 - theta) if theta < 0.5 else step
                 small = step <= step_tol * vmax or left <= step_tol * vmax
                 if (err <= tol and small) or (err <= accept_tol and err >= 0.5 * best

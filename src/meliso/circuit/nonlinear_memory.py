@@ -4,6 +4,8 @@ takes, from the peaks ``benchmarks/memory.py`` measures (estimate / peak within 
 
 from __future__ import annotations
 
+import math
+
 import numba
 
 #: Working memory (beyond the kept node voltages) a chunk of vectors may take on the NumPy
@@ -27,10 +29,9 @@ def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
     node pair a vector): the traced peaks of ``benchmarks/memory.py`` per node and vector,
     rounded up (NumPy model evaluation with its temporaries: about 40 arrays for the ideal
     wires, up to 60 for models without a Numba twin (with the access device's internal-node
-    solve); the sparse Newton's LU and GMRES basis, one
-    vector at a time: about 110 and 200 arrays, measured from 32 x 48 to 256 x 256), and for
-    the Numba kernels their per-thread-chunk scratch (~24 arrays of rows x cols, not seen by
-    tracemalloc)."""
+    solve); the sparse Newton's LU and GMRES, one vector at a time: :func:`sparse_lu_bytes`),
+    and for the Numba kernels their per-thread-chunk scratch (~24 arrays of rows x cols, not
+    seen by tracemalloc)."""
     node = 8.0 * rows * cols
     if path == "ideal":
         return 48 * node, 0.0
@@ -39,7 +40,16 @@ def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
     if path == "numba-lines":  # the kernel's scratch is a few lines per vector
         return 4 * node, 0.0
     if path == "newton-direct":
-        return 4 * node, 128 * node
+        return 4 * node, sparse_lu_bytes(rows, cols)
     if path == "newton-gmres":
-        return 4 * node, 224 * node
+        return 4 * node, 0.75 * sparse_lu_bytes(rows, cols)
     return 4 * node, 26 * node * 2 * numba.get_num_threads()
+
+
+def sparse_lu_bytes(rows: int, cols: int) -> float:
+    """Peak of one sparse-LU Newton solve of a rows x cols crossbar (SuperLU's fill-in is
+    allocated in C: measured as the growth of the peak resident set, 443 and 521 arrays of
+    rows x cols at 128 and 256, growing like log2 of the size): 80 log2(max(rows, cols))
+    arrays, at least 256."""
+    node = 8.0 * rows * cols
+    return max(256.0, 80.0 * math.log2(max(rows, cols, 2))) * node

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.sparse.linalg import splu
 
+from .._validation import ConvergenceError
 from .iv import AccessIV, CellIV, series_element
 
 FloatArray = NDArray[np.float64]
@@ -98,7 +101,7 @@ def _backward_errors(net: _Net, w: FloatArray, b: FloatArray, i: FloatArray
         eb = np.where(nb > 0, nb / _norms(mb), 0.0)
     err = np.maximum(ew, eb)
     if not np.all(np.isfinite(err)):
-        raise ArithmeticError("non-linear solve: the residual is not finite (an element "
+        raise ConvergenceError("non-linear solve: the residual is not finite (an element "
                               "current overflowed: voltages far outside the model's range?)")
     return err, np.sqrt(nw * nw + nb * nb)
 
@@ -133,3 +136,14 @@ def _line_search(net: _Net, w: FloatArray, b: FloatArray, dw: FloatArray, db: Fl
 
 
 # --------------------------------------------------------------------------- both kinds
+
+
+def _lu_solve(jac: sp.csc_matrix, rhs: FloatArray) -> FloatArray:
+    """A Newton step by sparse LU; a singular Jacobian (every element's conductance lost to
+    underflow or overflow) is a :class:`ConvergenceError`, not SuperLU's RuntimeError."""
+    try:
+        return np.asarray(splu(jac).solve(rhs))
+    except RuntimeError as exc:
+        raise ConvergenceError(f"non-linear crossbar solve: the Newton Jacobian is singular "
+                               f"({exc}): the elements' currents overflowed (a sinh cell's V0 "
+                               "far below the read voltage?) or every element is off") from None

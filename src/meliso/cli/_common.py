@@ -19,7 +19,7 @@ from rich.text import Text
 
 from .._io import to_json
 from .._progress import Progress as ProgressCallback
-from .._validation import MelisoWarning, MissingExtraError, ParameterError
+from .._validation import ConvergenceError, MelisoWarning, MissingExtraError, ParameterError
 from ._app import app
 
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -87,6 +87,9 @@ def command(*args: Any, group: typer.Typer | None = None, **kwargs: Any
                     return fn(*a, **k)
                 except ValueError as exc:  # ParameterError and the libraries' own checks
                     fail(str(exc))
+                except ConvergenceError as exc:  # inputs that drive a model out of range
+                    fail(f"{exc} (check the device and circuit settings: the models are "
+                         "driven outside their range)")
                 except FileNotFoundError as exc:
                     fail(str(exc) if not exc.filename else f"{exc.filename} does not exist")
                 except OSError as exc:

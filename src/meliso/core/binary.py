@@ -271,6 +271,15 @@ class BinaryCore:
             return series_conductance(g_cell_s, self.device.r_access_ohm)
         cell, access = self.wires.elements(self.device.r_access_ohm)
         i = series_element(cell, access, g_cell_s, self.v_read_v, 0.0)[0]
+        if not np.any(i > 0):
+            gate = getattr(access, "v_gate_v", None)
+            threshold = getattr(access, "vto_v", None)
+            raise ParameterError(
+                f"no cell conducts at V_read = {self.v_read_v:g} V through access = "
+                f"{self.wires.access!r}" + (f" with its gate at v_gate_v = {gate:g} V (the "
+                                            f"threshold is {threshold:g} V): raise v_gate_v"
+                                            if gate is not None and threshold is not None
+                                            else ""))
         return np.asarray(i / self.v_read_v)
 
     @property

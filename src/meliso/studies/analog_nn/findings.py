@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...analysis.stats import paired_sign_flip_p, proportions_differ
 
 Rows = list[dict[str, Any]]
@@ -47,7 +49,9 @@ def differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two points' accuracies differ beyond the test images' noise (paired where both
     carry per-image outcomes on the same images, see the module docstring)."""
     ca, cb = a.get("_correct"), b.get("_correct")
-    if ca is not None and cb is not None and ca.shape[1] == cb.shape[1]:
+    la, lb = a.get("_labels"), b.get("_labels")
+    same_images = la is None or lb is None or np.array_equal(la, lb)
+    if ca is not None and cb is not None and ca.shape[1] == cb.shape[1] and same_images:
         return paired_sign_flip_p(ca, cb) < 1 - LEVEL
     return proportions_differ(int(a["correct"]), int(a["n_images"]), int(b["correct"]),
                               int(b["n_images"]), level=LEVEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,24 @@ COLUMNS = ["net", "device", "variant", "value", "accuracy_pct", "accuracy_ci_low
 
 def with_outcomes(root: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows with their per-image outcomes ``_correct`` (chips x images, 1 where a chip's
-    prediction is right) from the stored predictions and labels, where the run kept them."""
+    prediction is right) and true labels ``_labels``, from the stored predictions and labels,
+    where the run kept them: an array of chips + 1 rows whose outcomes reproduce the row's
+    stored accuracy (points stored before the labels were kept hold chips rows of predictions
+    alone, and get neither)."""
     out = []
     for r in rows:
         arr = read_point_array(root, str(r.get("key", "")))
         r = dict(r)
-        if arr is not None and arr.ndim == 2 and arr.shape[0] >= 2 and \
-                arr.shape[1] == int(r["n_images"]):
-            r["_correct"] = (arr[:-1] == arr[-1]).astype(np.float64)
+        per_chip = r.get("chip_accuracy_pct") or []
+        try:
+            chips = len(json.loads(per_chip) if isinstance(per_chip, str) else per_chip)
+        except (TypeError, ValueError):  # not a list: no outcomes, the unpaired test
+            chips = 0
+        if arr is not None and arr.ndim == 2 and arr.shape == (chips + 1, int(r["n_images"])) \
+                and chips > 0:
+            correct = (arr[:-1] == arr[-1]).astype(np.float64)
+            if abs(100 * float(correct.mean()) - float(r["accuracy_pct"])) <= 1e-6:
+                r["_correct"], r["_labels"] = correct, arr[-1]
         out.append(r)
     return out
 
