@@ -151,3 +151,20 @@ def test_lines_kernel_settles_transistor_arrays_itself_in_few_steps(kind):
                  STEP_TOL, 60, out, nodes, iters, status)
     assert (status == 1).all()
     assert iters.max() <= 6
+
+
+def test_vmm_summaries_name_the_element_models():
+    """A population's summary says which cell and access models produced it (a reader of a
+    saved JSON must be able to tell a sinh-cell run from a linear one)."""
+    from meliso.devices import get_device
+    from meliso.workloads import vmm_population
+
+    dev = get_device("Ag:a-Si")
+    s = vmm_population(dev, trials=2, rows=8, cols=8, tile_rows=8, tile_cols=8,
+                       r_bitline_ohm=1.0, cell_iv="sinh-hfox", cell_v0_v=0.2,
+                       access="nmos-65nm-l1", v_gate_v=1.1, seed=0).summary()
+    assert (s["cell_iv"], s["cell_v0_v"], s["access"], s["v_gate_v"]) == (
+        "sinh-hfox", 0.2, "nmos-65nm-l1", 1.1)
+    plain = vmm_population(dev, trials=2, rows=8, cols=8, tile_rows=8, tile_cols=8,
+                           seed=0).summary()
+    assert (plain["cell_iv"], plain["access"]) == ("linear", "device")

@@ -60,7 +60,8 @@ class Population:
             "bits_per_slice": core.slicing.bits, "mad": stats["mad"],
             "max_abs": stats["max_abs"], "seconds": self.seconds,
             "r_bitline_ohm": cfg.r_bitline_ohm, "r_wordline_ohm": cfg.r_wordline_ohm,
-            "circuit": cfg.circuit, "topology": cfg.topology,
+            "circuit": cfg.circuit, "topology": cfg.topology, "cell_iv": cfg.cell_iv,
+            "cell_v0_v": cfg.cell_v0_v, "access": cfg.access, "v_gate_v": cfg.v_gate_v,
         })
         out.update(self.calibration_diagnostics())
         out.update(core.programming_summary())
