@@ -20,7 +20,7 @@ from meliso._memory import traced_peak_bytes
 from meliso.circuit.iv import ACCESS_PRESETS, SinhCell
 from meliso.circuit.iv_numba import encode
 from meliso.circuit.nonlinear import solve_nonlinear
-from meliso.circuit.nonlinear_memory import CHUNK_BYTES, path_of, working_bytes
+from meliso.circuit.nonlinear_memory import path_of, solve_bytes
 from meliso.core.plan import plan_core
 from meliso.devices import get_device
 from meliso.linalg import CrossbarMatrix, problem
@@ -145,7 +145,7 @@ def _rss_growth(method: str, r: int, c: int, m: int, kw: dict[str, float]) -> in
 
 def nonlinear_solves() -> list[tuple[str, int, int]]:
     """solve_nonlinear on every path (its estimate: the kept node voltages, a chunk's working
-    set and the Numba scratch, ``meliso.circuit.nonlinear.working_bytes``)."""
+    set and the Numba scratch, ``meliso.circuit.nonlinear_memory.solve_bytes``)."""
     rows_out = []
     nmos = ACCESS_PRESETS["nmos-65nm-l1"]["model"]
     both = dict(r_bitline_ohm=1.0, r_wordline_ohm=1.0)
@@ -168,11 +168,9 @@ def nonlinear_solves() -> list[tuple[str, int, int]]:
         v = rng.uniform(0.0, 0.3, (m, r))
         v[rng.random((m, r)) < 0.3] = 0.0
         twin = encode(cell, nmos) is not None
-        method_run = method if method != "auto" else "newton-cg" if len(kw) == 2 else "lines"
-        per_vector, fixed = working_bytes(path_of(method_run, kw.get("r_bitline_ohm", 0.0),
-                                                kw.get("r_wordline_ohm", 0.0), twin), r, c)
-        chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
-        estimate = int(16.0 * r * c * m + per_vector * chunk + fixed)
+        path = path_of(method, kw.get("r_bitline_ohm", 0.0), kw.get("r_wordline_ohm", 0.0),
+                       twin)
+        estimate = int(solve_bytes(path, r, c, m)[0])
         if method in ("newton-direct", "newton-gmres"):  # SuperLU allocates in C
             peak = _rss_growth(method, r, c, m, kw)
         else:

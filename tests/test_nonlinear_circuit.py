@@ -432,7 +432,7 @@ def test_transistor_arrays_converge_in_few_newton_cg_steps_to_the_exact_newton_a
 
 @pytest.mark.parametrize("case", ["ideal", "numpy", "numba"])
 def test_large_batches_are_solved_in_chunks_with_the_same_answer(case, monkeypatch):
-    import meliso.circuit.nonlinear as nl
+    import meliso.circuit.nonlinear_memory as nm
 
     g, v = _case(12, 10, seed=5, batch=7)
     cell = _CubicCell() if case == "numpy" else SinhCell(0.25)
@@ -440,7 +440,7 @@ def test_large_batches_are_solved_in_chunks_with_the_same_answer(case, monkeypat
               r_wordline_ohm=0.0 if case == "ideal" else 1.0)
     with _no_fallback():
         whole = solve_nonlinear(g, v, **kw)
-        monkeypatch.setattr(nl, "CHUNK_BYTES", 1.0)  # one vector per chunk
+        monkeypatch.setattr(nm, "CHUNK_BYTES", 1.0)  # one vector per chunk
         chunked = solve_nonlinear(g, v, **kw)
     np.testing.assert_array_equal(chunked.currents_a, whole.currents_a)
     np.testing.assert_array_equal(chunked.bitline_v, whole.bitline_v)

@@ -153,6 +153,16 @@ def access_iv(kind: int, p: np.ndarray, x: np.ndarray, c: np.ndarray, vd: float,
     return y, dy, -dy
 
 
+@njit(cache=True, inline="always")
+def _divider(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int, ap: np.ndarray,
+             ax: np.ndarray, ac: np.ndarray, g: float, d: float, vb: float) -> float:
+    """The cell's share of the element voltage ``d`` with both devices at their small-signal
+    conductances (the start of every internal-node solve; half where neither conducts)."""
+    _, gc0 = cell_iv(ck, cp, cx, cc, g, 0.0)
+    _, gd0, _ = access_iv(ak, ap, ax, ac, vb, vb)
+    return d * gd0 / (gc0 + gd0) if gc0 + gd0 > 0 else 0.5 * d
+
+
 @njit(cache=True)
 def element(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int, ap: np.ndarray,
             ax: np.ndarray, ac: np.ndarray, g: float, vw: float, vb: float
@@ -187,10 +197,7 @@ def element_from(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: in
     if lo < y_guess < hi:
         y = y_guess
     else:
-        _, gc0 = cell_iv(ck, cp, cx, cc, g, 0.0)
-        _, gd0, _ = access_iv(ak, ap, ax, ac, vb, vb)
-        y = d * gd0 / (gc0 + gd0) if gc0 + gd0 > 0 else 0.5 * d
-        y = min(max(y, lo), hi)
+        y = min(max(_divider(ck, cp, cx, cc, ak, ap, ax, ac, g, d, vb), lo), hi)
     prev = np.inf
     scale = max(abs(vw), abs(vb))
     ok = False
@@ -253,9 +260,7 @@ def node_element(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: in
     d = vw - vb
     ok = True
     if np.isnan(y):
-        _, gc0 = cell_iv(ck, cp, cx, cc, g, 0.0)
-        _, gd0, _ = access_iv(ak, ap, ax, ac, vb, vb)
-        y = d * gd0 / (gc0 + gd0) if gc0 + gd0 > 0 else 0.5 * d
+        y = _divider(ck, cp, cx, cc, ak, ap, ax, ac, g, d, vb)
     if not (min(d, 0.0) <= y <= max(d, 0.0)):
         _, _, _, ok, y = element_from(ck, cp, cx, cc, ak, ap, ax, ac, g, vw, vb, np.nan)
     fc, gc = cell_iv(ck, cp, cx, cc, g, y)

@@ -77,7 +77,7 @@ from .iv_numba import encode
 from .lines_kernel import lines_kernel
 from .nodal import PCG_ACCEPT_TOL, PCG_MAX_ITER, PCG_TOL, _direct, _system, nodal_solve
 from .nonlinear_kernels import newton_cg_kernel, picard_kernel, schur_pcg_per_vector_kernel
-from .nonlinear_memory import CHUNK_BYTES, path_of, sparse_lu_bytes, working_bytes
+from .nonlinear_memory import path_of, solve_bytes, sparse_lu_bytes
 from .nonlinear_net import (
     ACCEPT_TOL,
     NONLINEAR_METHODS,
@@ -330,10 +330,10 @@ def solve_nonlinear(
     :class:`~meliso.circuit.iv.LinearCell`, ``access`` to none. ``tol`` (1e-15 ... 1e-6) is the
     backward error asked of every KCL family; ``max_newton`` (1 ... 1000) bounds the outer
     iterations. Returns (batch, cols) currents even for a single vector. The memory is
-    estimated before anything is allocated (:func:`working_bytes`; past the budget a
-    :class:`~meliso._memory.MemoryRefusal`, a ParameterError, says how much); the NumPy paths
-    solve a large batch in chunks of ``CHUNK_BYTES`` working memory (every vector is solved on
-    its own, so the answer is the same).
+    estimated before anything is allocated (:func:`~.nonlinear_memory.solve_bytes`; past the
+    budget a :class:`~meliso._memory.MemoryRefusal`, a ParameterError, says how much); the
+    NumPy paths solve a large batch in chunks of ``nonlinear_memory.CHUNK_BYTES`` working
+    memory (every vector is solved on its own, so the answer is the same).
     """
     r_b, r_w = float(r_bitline_ohm), float(r_wordline_ohm)
     g, v, _ = check_inputs(g_s, v_in_v, r_b, r_w, topology, "nodal")
@@ -358,10 +358,8 @@ def solve_nonlinear(
     if method == "auto":
         method = "newton-cg" if both else "lines"
     path = path_of(method, r_b, r_w, encode(cell, access) is not None)
-    per_vector, fixed = working_bytes(path, rows, cols)
-    chunk = max(1, min(m, int(CHUNK_BYTES // per_vector)))
-    check_memory(16.0 * rows * cols * m + per_vector * chunk + fixed,
-                 f"the non-linear solve of {m} vectors on {rows}x{cols} ({path})",
+    need, chunk = solve_bytes(path, rows, cols, m)
+    check_memory(need, f"the non-linear solve of {m} vectors on {rows}x{cols} ({path})",
                  "solve fewer vectors at a time or a smaller array")
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are raised below
         return _chunked(g, v, r_b, r_w, topology, cell, access, tol, max_newton, method, chunk)

@@ -261,10 +261,11 @@ def _newton_step_cg(a: np.ndarray, a_w: np.ndarray, a_b: np.ndarray, on: np.ndar
 def _element_node(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: int,
                   ap: np.ndarray, ax: np.ndarray, ac: np.ndarray, g: float, vw: float, vb: float,
                   y_cell: np.ndarray, ky: np.ndarray, i: int, j: int, cur: np.ndarray,
-                  cur_b: np.ndarray) -> tuple[float, float, float, bool, float, float]:
+                  cur_b: np.ndarray) -> tuple[float, float, bool, float, float]:
     """:func:`.iv_numba.node_element` at element (i, j), its state kept in the kernel's arrays:
-    ``y_cell`` the cell voltage, ``cur`` = I_c, ``cur_b`` = I_a, ``ky`` = (k_r, k_w, k_b).
-    Returns (I_eff, dI/dV_w, dI/dV_b, ok, r_x, |I_c| + |I_a|)."""
+    ``y_cell`` the cell voltage, ``cur`` = I_c, ``cur_b`` = I_a, ``ky`` = (k_r, k_w, k_b) (the
+    condensed current I_eff = I_c - (1 - k_w) r_x enters through the right-hand side).
+    Returns (dI/dV_w, dI/dV_b, ok, r_x, |I_c| + |I_a|)."""
     fc, ia, da, dc, ok, yc, k_r, k_w, k_b = node_element(ck, cp, cx, cc, ak, ap, ax, ac, g, vw,
                                                          vb, y_cell[i, j])
     y_cell[i, j] = yc
@@ -273,8 +274,7 @@ def _element_node(ck: int, cp: np.ndarray, cx: np.ndarray, cc: np.ndarray, ak: i
     ky[0, i, j] = k_r
     ky[1, i, j] = k_w
     ky[2, i, j] = k_b
-    ru = fc - ia
-    return ia + k_w * ru, da, dc, ok, ru, abs(fc) + abs(ia)
+    return da, dc, ok, fc - ia, abs(fc) + abs(ia)
 
 
 @njit(cache=True, parallel=True)
@@ -354,7 +354,7 @@ def newton_cg_kernel(g_s: np.ndarray, v_in_v: np.ndarray, on: np.ndarray, g_w: f
                             cur[i, j] = el
                             cur_b[i, j] = el
                         else:
-                            el, da, dc, ok, ru, mu = _element_node(
+                            da, dc, ok, ru, mu = _element_node(
                                 ck, cp, cx, cc, ak, ap, ax, ac, g_s[i, j], w[i, j], b[i, j],
                                 y_cell, ky, i, j, cur, cur_b)
                             failed |= not ok

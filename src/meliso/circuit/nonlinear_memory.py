@@ -14,14 +14,26 @@ CHUNK_BYTES = 256 * 2**20
 
 
 def path_of(method: str, r_b: float, r_w: float, numba_twin: bool) -> str:
-    """Which implementation a solve takes (for its memory estimate)."""
+    """Which implementation a solve takes (for its memory estimate); ``method`` as
+    :func:`~meliso.circuit.nonlinear.solve_nonlinear` takes it, ``auto`` included."""
     if r_b == 0 and r_w == 0:
         return "ideal"
+    if method == "auto":
+        method = "newton-cg" if r_b > 0 and r_w > 0 else "lines"
     if method in ("newton-direct", "newton-gmres"):
         return method
     if not numba_twin:
         return "numpy"
     return "numba-lines" if method == "lines" else "numba"
+
+
+def solve_bytes(path: str, rows: int, cols: int, vectors: int) -> tuple[float, int]:
+    """(estimated bytes, vectors per chunk) of a solve of ``vectors`` vectors taking ``path``:
+    the kept node voltages (16 bytes a node pair and vector), one chunk's working set and the
+    fixed scratch of :func:`working_bytes`."""
+    per_vector, fixed = working_bytes(path, rows, cols)
+    chunk = max(1, min(vectors, int(CHUNK_BYTES // per_vector)))
+    return 16.0 * rows * cols * vectors + per_vector * chunk + fixed, chunk
 
 
 def working_bytes(path: str, rows: int, cols: int) -> tuple[float, float]:
